@@ -59,3 +59,52 @@ def missing_fields(struct: type[msgspec.Struct], model_name: str) -> list[str]:
 
     walk(struct, model_name)
     return missing
+
+
+_SCALARS: dict[str, object] = {
+    "str": "x",
+    "int": 1,
+    "float": 1.5,
+    "bool": True,
+    "datetime": "2026-01-01T00:00:00Z",
+    "date": "2026-01-01",
+}
+
+
+def _sample_type(type_name: str, depth: int, overrides: dict[str, object]) -> object:
+    type_name = type_name.strip()
+    if type_name in _SCALARS:
+        return _SCALARS[type_name]
+    if type_name.startswith("List[") and type_name.endswith("]"):
+        item = _sample_type(type_name[5:-1], depth, overrides)
+        return [] if item is _SKIP else [item]
+    if type_name.startswith("Dict[") and type_name.endswith("]"):
+        item = _sample_type(type_name[5:-1].split(",", 1)[1], depth, overrides)
+        return {} if item is _SKIP else {"k": item}
+    if type_name == "object":
+        return _SKIP  # IntOrString, RawExtension, fieldsV1...: give it with `overrides`
+    return sample(type_name, depth=depth + 1, overrides=overrides)
+
+
+_SKIP = object()
+
+
+def sample(model_name: str, *, depth: int = 0, overrides: dict[str, object] | None = None) -> dict:
+    """A JSON-ready dict with every field of the client model `model_name` set to a value of its
+    type, recursively (to a depth of 6, which stops recursive schemas). Fields typed `object` in
+    the client (IntOrString, RawExtension, ...) are left out unless `overrides` gives them as
+    {"V1ServicePort.targetPort": 8080}."""
+    overrides = overrides or {}
+    if depth > 6:
+        return {}
+    model = getattr(models, model_name)
+    out: dict[str, object] = {}
+    for attr, json_name in model.attribute_map.items():
+        key = f"{model_name}.{json_name}"
+        if key in overrides:
+            out[json_name] = overrides[key]
+            continue
+        value = _sample_type(model.openapi_types[attr], depth, overrides)
+        if value is not _SKIP:
+            out[json_name] = value
+    return out
