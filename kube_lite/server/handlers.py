@@ -1,0 +1,541 @@
+"""Resource handlers: Kubernetes' REST verbs on collections, objects and subresources."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+import structlog
+
+from kube_lite.api import errors
+from kube_lite.api.registry import KindInfo
+from kube_lite.server import fields as field_checks
+from kube_lite.server import selection
+from kube_lite.store.cache import CachedObject
+
+if TYPE_CHECKING:
+    from kube_lite.server.app import APIServerApp, Request
+
+log = structlog.get_logger(__name__)
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+BOOKMARK_INTERVAL = 60.0
+DEFAULT_WATCH_TIMEOUT = 1800.0
+
+
+def _wants_table(req: Request) -> bool:
+    return "as=Table" in req.accept
+
+
+def _dry_run(req: Request) -> bool:
+    value = req.query.get("dryRun")
+    if value in (None, ""):
+        return False
+    if value != "All":
+        raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    return True
+
+
+class ResourceHandlers:
+    """Verbs on /api/v1/... and /apis/GROUP/VERSION/..."""
+
+    def __init__(self, app: APIServerApp) -> None:
+        self.app = app
+
+    @property
+    def registry(self) -> Any:
+        return self.app.registry
+
+    async def dispatch(self, req: Request, group: str, version: str, parts: list[str]) -> None:
+        namespace = ""
+        kinds = self.app.kinds
+        if parts[0] == "namespaces" and len(parts) >= 3 and kinds.get(group, version, parts[2]) is not None and (
+            len(parts) != 3 or parts[2] not in ("status", "finalize") or kinds.get(group, version, "namespaces") is None
+        ):
+            namespace = parts[1]
+            parts = parts[2:]
+        if not parts or len(parts) > 3:
+            raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+        kind = self.app.kind_for(group, version, parts[0])
+        if namespace and not kind.namespaced:
+            raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+        name = parts[1] if len(parts) > 1 else ""
+        sub = parts[2] if len(parts) > 2 else ""
+        if sub and sub not in (kind.subresources or ()):
+            raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+        method = req.method
+        if not name:
+            if method == "GET":
+                if req.flag("watch"):
+                    self._check_verb(kind, "watch")
+                    await self.watch(req, kind, namespace)
+                else:
+                    self._check_verb(kind, "list")
+                    await self.list(req, kind, namespace)
+            elif method == "POST":
+                self._check_verb(kind, "create")
+                await self.create(req, kind, namespace)
+            elif method == "DELETE":
+                self._check_verb(kind, "deletecollection")
+                await self.delete_collection(req, kind, namespace)
+            else:
+                raise errors.method_not_allowed(method, kind.plural)
+            return
+        if kind.namespaced and not namespace and not (kind.plural == "namespaces"):
+            raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+        if sub == "scale":
+            await self.scale(req, kind, namespace, name)
+            return
+        if method == "GET":
+            if req.flag("watch"):
+                req.query["fieldSelector"] = f"metadata.name={name}"
+                await self.watch(req, kind, namespace)
+                return
+            self._check_verb(kind, "get")
+            obj = await self.registry.get(kind, namespace, name)
+            await self.send_object(req, kind, 200, obj.raw, obj.obj)
+        elif method == "PUT":
+            self._check_verb(kind, "update")
+            await self.update(req, kind, namespace, name, sub)
+        elif method == "PATCH":
+            self._check_verb(kind, "patch")
+            await self.patch(req, kind, namespace, name, sub)
+        elif method == "DELETE":
+            self._check_verb(kind, "delete")
+            await self.delete(req, kind, namespace, name)
+        elif method == "POST" and sub in ("binding", "eviction"):
+            await self.pod_subresource_create(req, kind, namespace, name, sub)
+        else:
+            raise errors.method_not_allowed(method, kind.plural)
+
+    def _check_verb(self, kind: KindInfo, verb: str) -> None:
+        if kind.verbs and verb not in kind.verbs:
+            raise errors.method_not_allowed(verb, kind.plural)
+
+    # ------------------------------------------------------------------ encoding
+
+    async def send_object(self, req: Request, kind: KindInfo, code: int, raw: bytes | None, obj: dict[str, Any]) -> None:
+        if _wants_table(req):
+            table = selection.table(self.app, kind, [obj], req, self.registry.cache.revision, single=True)
+            await self.app.respond_json(req, code, table)
+            return
+        if "application/yaml" in req.accept:
+            await self.app.respond_json(req, code, obj)
+            return
+        await self.app.respond(req, code, raw if raw is not None else _encode(obj))
+
+    def _decode_object(self, req: Request, kind: KindInfo) -> dict[str, Any]:
+        from kube_lite.server.app import decode_body
+
+        data = decode_body(req)
+        if not isinstance(data, dict):
+            raise errors.bad_request(
+                f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: the body must be a JSON object'
+            )
+        self._field_validation(req, kind, data)
+        return data
+
+    def _field_validation(self, req: Request, kind: KindInfo, data: dict[str, Any]) -> None:
+        mode = req.query.get("fieldValidation") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise errors.bad_request(f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"')
+        if mode == "Ignore":
+            return
+        struct = kind.struct
+        if struct is None:
+            return
+        unknown = field_checks.unknown_fields(data, struct)
+        if not unknown:
+            return
+        if mode == "Strict":
+            listed = ", ".join(f'unknown field "{u}"' for u in unknown)
+            raise errors.bad_request(
+                f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: strict decoding error: {listed}'
+            )
+        for u in unknown:
+            req.warn(f'unknown field "{u}"')
+
+    # ------------------------------------------------------------------ verbs
+
+    async def list(self, req: Request, kind: KindInfo, namespace: str) -> None:
+        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        limit = req.int_param("limit") or 0
+        result = await self.registry.list(
+            kind,
+            namespace,
+            matches=matches,
+            limit=max(limit, 0),
+            continue_token=req.query.get("continue") or None,
+            resource_version=req.query.get("resourceVersion"),
+            resource_version_match=req.query.get("resourceVersionMatch") or None,
+        )
+        meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
+        if result.continue_token:
+            meta["continue"] = result.continue_token
+        if result.remaining is not None:
+            meta["remainingItemCount"] = result.remaining
+        if _wants_table(req):
+            table = selection.table(self.app, kind, [o.obj for o in result.items], req, result.resource_version)
+            table["metadata"] = meta
+            await self.app.respond_json(req, 200, table)
+            return
+        head = {"kind": kind.list_kind or f"{kind.kind}List", "apiVersion": kind.api_version, "metadata": meta}
+        if "application/yaml" in req.accept:
+            await self.app.respond_json(req, 200, {**head, "items": [o.obj for o in result.items]})
+            return
+        body = _encode(head)[:-1] + b',"items":[' + b",".join(o.raw for o in result.items) + b"]}"
+        await self.app.respond(req, 200, body)
+
+    async def create(self, req: Request, kind: KindInfo, namespace: str) -> None:
+        obj = self._decode_object(req, kind)
+        created = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=_dry_run(req))
+        await self.send_object(req, kind, 201, None, created)
+
+    async def update(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
+        obj = self._decode_object(req, kind)
+        existed = True
+        try:
+            updated = await self.registry.update(kind, namespace, name, obj, subresource=sub, user=req.user, dry_run=_dry_run(req))
+        except errors.APIError as exc:
+            # PUT of an object that does not exist creates it (for kinds that allow it).
+            if exc.reason != "NotFound" or sub or exc.details is None or exc.details.get("name") != name:
+                raise
+            existed = False
+            updated = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=_dry_run(req))
+        await self.send_object(req, kind, 200 if existed else 201, None, updated)
+
+    async def patch(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
+        from kube_lite.server.patching import patch_function
+
+        apply = patch_function(req, kind)
+        updated = await self.registry.patch(kind, namespace, name, apply, subresource=sub, user=req.user, dry_run=_dry_run(req))
+        await self.send_object(req, kind, 200, None, updated)
+
+    def _delete_options(self, req: Request) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if req.body.strip():
+            from kube_lite.server.app import decode_body
+
+            data = decode_body(req)
+            if not isinstance(data, dict):
+                raise errors.bad_request("DeleteOptions: the body must be a JSON object")
+            options.update(data)
+        for key in ("gracePeriodSeconds",):
+            value = req.int_param(key)
+            if value is not None:
+                options[key] = value
+        if req.query.get("propagationPolicy"):
+            options["propagationPolicy"] = req.query["propagationPolicy"]
+        if req.query.get("orphanDependents"):
+            options["orphanDependents"] = req.flag("orphanDependents")
+        policy = options.get("propagationPolicy")
+        if policy not in (None, "Orphan", "Background", "Foreground"):
+            raise errors.invalid(
+                "DeleteOptions", "", "",
+                [("propagationPolicy", "FieldValueNotSupported", f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan"')],
+            )
+        if options.get("dryRun") not in (None, [], ["All"]):
+            raise errors.bad_request(f'dryRun: Unsupported value: "{options["dryRun"]}": supported values: "All"')
+        return options
+
+    async def delete(self, req: Request, kind: KindInfo, namespace: str, name: str) -> None:
+        options = self._delete_options(req)
+        dry = _dry_run(req) or options.get("dryRun") == ["All"]
+        obj, gone = await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=dry)
+        if not gone or self.registry.returns_deleted_object(kind):
+            await self.send_object(req, kind, 200 if gone or not dry else 200, None, obj)
+            return
+        details: dict[str, Any] = {"name": name, "kind": kind.plural, "uid": obj["metadata"].get("uid")}
+        if kind.group:
+            details["group"] = kind.group
+        await self.app.respond_json(
+            req, 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+        )
+
+    async def delete_collection(self, req: Request, kind: KindInfo, namespace: str) -> None:
+        options = self._delete_options(req)
+        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        result = await self.registry.list(kind, namespace, matches=matches)
+        deleted: list[bytes] = []
+        for item in result.items:
+            meta = item.obj["metadata"]
+            try:
+                obj, _ = await self.registry.delete(
+                    kind, meta.get("namespace", ""), meta["name"], options=options, user=req.user, dry_run=_dry_run(req)
+                )
+            except errors.APIError as exc:
+                if exc.code == 404:
+                    continue
+                raise
+            deleted.append(_encode(obj))
+        head = {"kind": kind.list_kind or f"{kind.kind}List", "apiVersion": kind.api_version, "metadata": {"resourceVersion": str(self.registry.cache.revision)}}
+        await self.app.respond(req, 200, _encode(head)[:-1] + b',"items":[' + b",".join(deleted) + b"]}")
+
+    async def scale(self, req: Request, kind: KindInfo, namespace: str, name: str) -> None:
+        from kube_lite.server.patching import patch_function
+
+        def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
+            spec = obj.get("spec") or {}
+            status = obj.get("status") or {}
+            meta = obj["metadata"]
+            scale: dict[str, Any] = {
+                "kind": "Scale",
+                "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+                "spec": {"replicas": spec.get("replicas", 1)},
+                "status": {"replicas": status.get("replicas", 0)},
+            }
+            selector = spec.get("selector")
+            if isinstance(selector, dict):
+                from kube_lite.server.selection import selector_string
+
+                scale["status"]["selector"] = selector_string(selector)
+            return scale
+
+        if req.method == "GET":
+            current = await self.registry.get(kind, namespace, name)
+            await self.app.respond_json(req, 200, to_scale(current.obj))
+            return
+        if req.method not in ("PUT", "PATCH"):
+            raise errors.method_not_allowed(req.method, f"{kind.plural}/scale")
+        if req.method == "PUT":
+            from kube_lite.server.app import decode_body
+
+            body = decode_body(req)
+            if not isinstance(body, dict):
+                raise errors.bad_request("Scale: the body must be a JSON object")
+            wanted = (body.get("spec") or {}).get("replicas")
+            rv = (body.get("metadata") or {}).get("resourceVersion")
+        else:
+            apply_patch = patch_function(req, kind, scale=True)
+            current = await self.registry.get(kind, namespace, name)
+            patched = apply_patch(to_scale(current.obj))
+            wanted = (patched.get("spec") or {}).get("replicas")
+            rv = None
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 0:
+            raise errors.invalid("Scale", "autoscaling", name, [("spec.replicas", "FieldValueInvalid", f"Invalid value: {wanted!r}: must be greater than or equal to 0")])
+
+        def set_replicas(obj: dict[str, Any]) -> dict[str, Any]:
+            if rv and str(rv) != obj["metadata"].get("resourceVersion"):
+                raise errors.conflict(kind.plural, kind.group, name)
+            obj.setdefault("spec", {})["replicas"] = wanted
+            return obj
+
+        updated = await self.registry.patch(kind, namespace, name, set_replicas, user=req.user, dry_run=_dry_run(req))
+        await self.app.respond_json(req, 200, to_scale(updated))
+
+    async def pod_subresource_create(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
+        from kube_lite.server.app import decode_body
+
+        body = decode_body(req)
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"{sub}: the body must be a JSON object")
+        if sub == "binding":
+            target = body.get("target") or {}
+            node = target.get("name")
+            if not node:
+                raise errors.invalid("Binding", "", name, [("target.name", "FieldValueRequired", "Required value")])
+
+            def bind(obj: dict[str, Any]) -> dict[str, Any]:
+                spec = obj.setdefault("spec", {})
+                if spec.get("nodeName"):
+                    raise errors.conflict("pods/binding", "", name, f"pod {name} is already assigned to node \"{spec['nodeName']}\"")
+                if obj["metadata"].get("deletionTimestamp"):
+                    raise errors.conflict("pods/binding", "", name, f"pod {name} is being deleted, cannot be assigned to a host")
+                spec["nodeName"] = node
+                conditions = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") != "PodScheduled"]
+                conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": _now(self.app)})
+                obj.setdefault("status", {})["conditions"] = conditions
+                return obj
+
+            await self.registry.patch(kind, namespace, name, bind, subresource="binding", user=req.user, dry_run=_dry_run(req))
+            await self.app.respond_json(req, 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+            return
+        # eviction: disruption budgets come later; for now an eviction is a delete.
+        options = body.get("deleteOptions") or {}
+        await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=_dry_run(req))
+        await self.app.respond_json(req, 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+
+    # ------------------------------------------------------------------ watch
+
+    async def watch(self, req: Request, kind: KindInfo, namespace: str) -> None:
+        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        rv = req.query.get("resourceVersion")
+        send_initial = req.query.get("sendInitialEvents")
+        bookmarks = req.flag("allowWatchBookmarks")
+        initial_events = False
+        if send_initial not in (None, ""):
+            if send_initial == "true":
+                if req.query.get("resourceVersionMatch") != "NotOlderThan" or not bookmarks:
+                    raise errors.invalid(
+                        "ListOptions", "meta.k8s.io", "",
+                        [("sendInitialEvents", "FieldValueForbidden", "Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan and allowWatchBookmarks is true")],
+                    )
+                initial_events = True
+            elif send_initial != "false":
+                raise errors.bad_request(f'invalid value for sendInitialEvents: "{send_initial}"')
+        timeout = req.int_param("timeoutSeconds")
+        table = _wants_table(req)
+        if rv not in (None, "", "0") and not initial_events:
+            await self.registry.fresh()
+        else:
+            await self.registry.fresh()
+        try:
+            stream = self.registry.watch(
+                kind, namespace, matches=matches,
+                resource_version=None if initial_events else rv,
+                send_initial_events=initial_events or None,
+            )
+        except errors.APIError as exc:
+            if exc.code != 410:
+                raise
+            # Kubernetes answers a too-old watch with 200 and one ERROR event.
+            await self._start_stream(req, table)
+            await req.send({"type": "http.response.body", "body": _encode({"type": "ERROR", "object": exc.status}) + b"\n", "more_body": False})
+            return
+        await self._start_stream(req, table)
+        done = anyio.Event()
+
+        async def wait_disconnect() -> None:
+            while True:
+                message = await req.receive()
+                if message["type"] == "http.disconnect":
+                    done.set()
+                    return
+
+        first_table = [True]
+
+        async def write(kind_: str, obj: CachedObject | None) -> None:
+            if kind_ == "BOOKMARK" or obj is None:
+                line = _encode({"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": {"resourceVersion": str(self.registry.cache.revision)}}}) + b"\n"
+            elif table:
+                tab = selection.table(self.app, kind, [obj.obj], req, obj.revision, headers=first_table[0], single=True)
+                first_table[0] = False
+                line = _encode({"type": kind_, "object": tab}) + b"\n"
+            else:
+                line = b'{"type":"%s","object":%s}\n' % (kind_.encode(), obj.raw)
+            await req.send({"type": "http.response.body", "body": line, "more_body": True})
+
+        async def pump() -> None:
+            sent_initial_end = not initial_events
+            initial_left = len(stream.initial)
+            if initial_left == 0 and not sent_initial_end:
+                await self._initial_end(req, kind)
+                sent_initial_end = True
+            async for kind_, obj in stream:
+                await write(kind_, obj)
+                if not sent_initial_end:
+                    initial_left -= 1
+                    if initial_left == 0:
+                        await self._initial_end(req, kind)
+                        sent_initial_end = True
+            done.set()
+
+        async def bookmarker() -> None:
+            while True:
+                await self.app.clock.sleep(BOOKMARK_INTERVAL)
+                stream.watcher.bookmark(self.registry.cache.revision)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait_disconnect)
+            tg.start_soon(pump)
+            if bookmarks:
+                tg.start_soon(bookmarker)
+            with self.app.clock.move_on_after(float(timeout) if timeout else DEFAULT_WATCH_TIMEOUT):
+                await done.wait()
+            tg.cancel_scope.cancel()
+        stream.close()
+        with anyio.CancelScope(shield=True):
+            try:
+                await req.send({"type": "http.response.body", "body": b"", "more_body": False})
+            except Exception:  # noqa: BLE001 - the client is gone
+                pass
+
+    async def _initial_end(self, req: Request, kind: KindInfo) -> None:
+        line = _encode({
+            "type": "BOOKMARK",
+            "object": {
+                "kind": kind.kind, "apiVersion": kind.api_version,
+                "metadata": {"resourceVersion": str(self.registry.cache.revision), "annotations": {"k8s.io/initial-events-end": "true"}},
+            },
+        }) + b"\n"
+        await req.send({"type": "http.response.body", "body": line, "more_body": True})
+
+    async def _start_stream(self, req: Request, table: bool) -> None:
+        headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache, private"), *req.response_headers]
+        await req.send({"type": "http.response.start", "status": 200, "headers": headers})
+
+
+def _now(app: APIServerApp) -> str:
+    return app.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------- discovery and OpenAPI
+
+
+async def discovery_api(app: APIServerApp, req: Request) -> None:
+    from kube_lite.server import discovery
+
+    if "apidiscovery.k8s.io" in req.accept and "APIGroupDiscoveryList" in req.accept:
+        body, ctype = discovery.aggregated_core(app.kinds), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        await app.respond(req, 200, _as_bytes(body), ctype.encode())
+        return
+    await app.respond(req, 200, _as_bytes(discovery.api_versions()))
+
+
+async def discovery_apis(app: APIServerApp, req: Request) -> None:
+    from kube_lite.server import discovery
+
+    if "apidiscovery.k8s.io" in req.accept and "APIGroupDiscoveryList" in req.accept:
+        body, ctype = discovery.aggregated_apis(app.kinds), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        await app.respond(req, 200, _as_bytes(body), ctype.encode())
+        return
+    await app.respond(req, 200, _as_bytes(discovery.api_group_list(app.kinds)))
+
+
+async def discovery_group(app: APIServerApp, req: Request, group: str) -> None:
+    from kube_lite.server import discovery
+
+    body = discovery.api_group(app.kinds, group)
+    if body is None:
+        raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+    await app.respond(req, 200, _as_bytes(body))
+
+
+async def discovery_group_version(app: APIServerApp, req: Request, group: str, version: str) -> None:
+    from kube_lite.server import discovery
+
+    body = discovery.api_resource_list(app.kinds, group, version)
+    if body is None:
+        raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+    await app.respond(req, 200, _as_bytes(body))
+
+
+async def openapi(app: APIServerApp, req: Request, parts: list[str]) -> None:
+    from kube_lite.server import openapi as oa
+
+    if parts == ["openapi", "v2"]:
+        await app.respond(req, 200, _as_bytes(oa.openapi_v2(app.kinds)))
+        return
+    if parts == ["openapi", "v3"]:
+        await app.respond(req, 200, _as_bytes(oa.openapi_v3_discovery(app.kinds)))
+        return
+    if len(parts) >= 3 and parts[:2] == ["openapi", "v3"]:
+        body = oa.openapi_v3_document(app.kinds, "/".join(parts[2:]))
+        if body is None:
+            raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+        await app.respond(req, 200, _as_bytes(body))
+        return
+    raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+
+
+def _as_bytes(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else _encode(body)
+
+
+def deep_copy(obj: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(obj)

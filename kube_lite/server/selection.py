@@ -1,0 +1,70 @@
+"""Glue between requests and the selector and table modules: build a matcher from
+?labelSelector= and ?fieldSelector=, and Table responses from objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kube_lite.api import errors, selectors
+from kube_lite.api.registry import KindInfo
+from kube_lite.store.cache import CachedObject
+
+if TYPE_CHECKING:
+    from kube_lite.server.app import APIServerApp, Request
+
+
+def matcher(kind: KindInfo, label_selector: str | None, field_selector: str | None) -> Callable[[CachedObject], bool] | None:
+    """A predicate over cached objects, or None when nothing is selected out. 400 on bad input."""
+    label = None
+    field = None
+    try:
+        if label_selector:
+            label = selectors.parse_label_selector(label_selector)
+            if label.empty:
+                label = None
+        if field_selector:
+            parsed = selectors.convert_field_selector(field_selector, kind.group, kind.plural, policy=_policy(kind))
+            if not parsed.empty:
+                field = parsed
+    except selectors.SelectorError as exc:
+        raise errors.bad_request(str(exc)) from None
+    if label is None and field is None:
+        return None
+    policy = _policy(kind)
+    if field is None:
+        assert label is not None
+        label_matches = label.matches
+        return lambda o: label_matches(o.labels)
+    if label is None:
+        return lambda o: policy.matches(field, o.obj)
+    label_matches = label.matches
+    return lambda o: label_matches(o.labels) and policy.matches(field, o.obj)
+
+
+def _policy(kind: KindInfo) -> selectors.FieldLabelPolicy:
+    from kube_lite.store.strategy import strategy_for
+
+    if strategy_for(kind).resource != kind.plural:  # a custom resource
+        return selectors.custom_resource_field_policy((), namespaced=kind.namespaced)
+    return selectors.field_label_policy(kind.group, kind.plural, kind.version)
+
+
+def selector_string(selector: dict[str, Any]) -> str:
+    return selectors.format_label_selector(selector)
+
+
+def table(app: APIServerApp, kind: KindInfo, objects: list[dict[str, Any]], req: Request, revision: int,
+          headers: bool = True, single: bool = False) -> dict[str, Any]:
+    """A meta.k8s.io/v1 Table of `objects` with the columns Kubernetes' printers give."""
+    from kube_lite.server import tables
+
+    spec = tables.table_for(kind.group, kind.kind)
+    try:
+        return tables.build_table(
+            objects, spec, app.clock.now(), include_object=req.query.get("includeObject") or "Metadata",
+            list_resource_version=str(revision), single_object=single, include_column_definitions=headers,
+            version="v1beta1" if "v=v1beta1" in req.accept else "v1",
+        )
+    except tables.TableOptionsError as exc:
+        raise errors.bad_request(str(exc)) from None

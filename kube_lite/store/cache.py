@@ -1,0 +1,321 @@
+"""The watch cache: the API server's in-memory view of the backend.
+
+One backend watch on the whole ``/registry/`` prefix feeds a `ResourceCache` per resource (the
+second segment of the key). Each cache holds the latest object of every key, decoded once and
+encoded once with its resourceVersion, and a window of recent events, so that gets, lists and
+watches are served without reading the backend. Watchers are filtered per namespace in the
+dispatch loop and each has a bounded buffer: a watcher that cannot keep up is closed (the client
+re-watches), never buffered without bound.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import msgspec
+import structlog
+
+from kube_lite.clock import Clock, RealClock
+from kube_lite.store.backend import Backend, CompactedError, Event, EventType
+
+log = structlog.get_logger(__name__)
+
+ROOT = "/registry/"
+_decode = msgspec.json.decode
+_encode = msgspec.json.encode
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """`/registry/pods/ns/name` -> ("pods", "ns", "name"); cluster-scoped keys have ns ""."""
+    parts = key[len(ROOT) :].split("/")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    return parts[0], "", parts[-1]
+
+
+def object_key(resource: str, namespace: str | None, name: str) -> str:
+    if namespace:
+        return f"{ROOT}{resource}/{namespace}/{name}"
+    return f"{ROOT}{resource}/{name}"
+
+
+@dataclass(slots=True)
+class CachedObject:
+    """An object as served: the decoded dict and its JSON, both with resourceVersion set."""
+
+    key: str
+    namespace: str
+    obj: dict[str, Any]
+    raw: bytes
+    revision: int
+
+    @classmethod
+    def from_value(cls, key: str, value: bytes, revision: int) -> CachedObject:
+        obj = _decode(value)
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = obj["metadata"] = {}
+        meta["resourceVersion"] = str(revision)
+        return cls(key, split_key(key)[1], obj, _encode(obj), revision)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.obj["metadata"].get("labels") or {}
+
+
+@dataclass(slots=True)
+class CacheEvent:
+    """A change of one object. `obj` is the new state (for DELETED, the last state with the
+    delete's resourceVersion); `prev` the state before (None for ADDED)."""
+
+    type: str  # ADDED, MODIFIED, DELETED
+    obj: CachedObject
+    prev: CachedObject | None
+    _lines: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def revision(self) -> int:
+        return self.obj.revision
+
+    def line(self, type_: str) -> bytes:
+        """The watch stream line for this event seen as `type_` (encoded once per type)."""
+        line = self._lines.get(type_)
+        if line is None:
+            line = self._lines[type_] = b'{"type":"%s","object":%s}\n' % (type_.encode(), self.obj.raw)
+        return line
+
+
+Filter = Callable[[CachedObject], bool]
+
+
+class Watcher:
+    """One watch on a resource: yields (type, CacheEvent) in revision order.
+
+    Made by `ResourceCache.watch`; the cache pushes into a bounded buffer. When the buffer is
+    full the watcher is closed with `overflowed` set; iteration then ends and the server closes
+    the stream, as Kubernetes does with a slow watcher."""
+
+    def __init__(self, cache: ResourceCache, namespace: str, matches: Filter | None, buffer: int) -> None:
+        self.cache = cache
+        self.namespace = namespace
+        self.matches = matches
+        self._send, self._recv = anyio.create_memory_object_stream[tuple[str, CacheEvent | None]](buffer)
+        self.overflowed = False
+        self.closed = False
+
+    def offer(self, event: CacheEvent) -> None:
+        """Called by the cache for each event in this watcher's namespace."""
+        if self.closed:
+            return
+        matches = self.matches
+        if matches is None:
+            kind = event.type
+        else:
+            now = event.type != "DELETED" and matches(event.obj)
+            before = event.prev is not None and matches(event.prev)
+            if event.type == "DELETED":
+                before = matches(event.obj)
+            if now and before:
+                kind = "MODIFIED"
+            elif now:
+                kind = "ADDED"
+            elif before:
+                kind = "DELETED"
+            else:
+                return
+        try:
+            self._send.send_nowait((kind, event))
+        except anyio.WouldBlock:
+            self.overflowed = True
+            self.close()
+
+    def bookmark(self, revision: int) -> None:
+        if not self.closed:
+            try:
+                self._send.send_nowait(("BOOKMARK", None))
+            except anyio.WouldBlock:
+                pass
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.cache._remove(self)
+            self._send.close()
+
+    def __aiter__(self) -> AsyncIterator[tuple[str, CacheEvent | None]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[tuple[str, CacheEvent | None]]:
+        async with self._recv:
+            async for item in self._recv:
+                yield item
+
+
+class ResourceCache:
+    """Latest objects and recent events of one resource."""
+
+    def __init__(self, resource: str, start_revision: int, capacity: int) -> None:
+        self.resource = resource
+        self.objects: dict[str, CachedObject] = {}
+        self._events: deque[CacheEvent] = deque()
+        self._capacity = capacity
+        # Every event with revision > window_start is in _events.
+        self.window_start = start_revision
+        self._by_namespace: dict[str, set[Watcher]] = {}
+        self._all: set[Watcher] = set()
+
+    # -- reads
+
+    def get(self, namespace: str, name: str) -> CachedObject | None:
+        return self.objects.get(object_key(self.resource, namespace, name))
+
+    def list(self, namespace: str = "") -> list[CachedObject]:
+        """Objects in key order (all namespaces when `namespace` is "")."""
+        if namespace:
+            prefix = object_key(self.resource, namespace, "")
+            items = [o for k, o in self.objects.items() if k.startswith(prefix)]
+        else:
+            items = list(self.objects.values())
+        items.sort(key=lambda o: o.key)
+        return items
+
+    def events_since(self, revision: int) -> list[CacheEvent] | None:
+        """Events with revision > `revision`, or None if the window no longer reaches back."""
+        if revision < self.window_start:
+            return None
+        revisions = [e.revision for e in self._events]
+        return list(self._events)[bisect.bisect_right(revisions, revision) :]
+
+    # -- watchers
+
+    def watch(self, namespace: str = "", matches: Filter | None = None, buffer: int = 1000) -> Watcher:
+        watcher = Watcher(self, namespace, matches, buffer)
+        if namespace:
+            self._by_namespace.setdefault(namespace, set()).add(watcher)
+        else:
+            self._all.add(watcher)
+        return watcher
+
+    def _remove(self, watcher: Watcher) -> None:
+        if watcher.namespace:
+            group = self._by_namespace.get(watcher.namespace)
+            if group is not None:
+                group.discard(watcher)
+                if not group:
+                    del self._by_namespace[watcher.namespace]
+        else:
+            self._all.discard(watcher)
+
+    def close_watchers(self) -> None:
+        for watcher in [*self._all, *(w for ws in self._by_namespace.values() for w in ws)]:
+            watcher.close()
+
+    def bookmark(self, revision: int) -> None:
+        for watcher in [*self._all, *(w for ws in self._by_namespace.values() for w in ws)]:
+            watcher.bookmark(revision)
+
+    # -- updates from the dispatcher
+
+    def apply(self, event: Event) -> CacheEvent:
+        kv = event.kv
+        prev = self.objects.get(kv.key)
+        if event.type is EventType.DELETE:
+            base = prev.obj if prev is not None else _decode(event.prev_kv.value) if event.prev_kv else {}
+            obj = dict(base)
+            obj["metadata"] = dict(base.get("metadata") or {})
+            obj["metadata"]["resourceVersion"] = str(kv.mod_revision)
+            cached = CachedObject(kv.key, split_key(kv.key)[1], obj, _encode(obj), kv.mod_revision)
+            self.objects.pop(kv.key, None)
+            cev = CacheEvent("DELETED", cached, prev)
+        else:
+            cached = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+            self.objects[kv.key] = cached
+            cev = CacheEvent("MODIFIED" if prev is not None else "ADDED", cached, prev)
+        self._events.append(cev)
+        if len(self._events) > self._capacity:
+            self.window_start = self._events.popleft().revision
+        for watcher in list(self._all):
+            watcher.offer(cev)
+        group = self._by_namespace.get(cached.namespace)
+        if group:
+            for watcher in list(group):
+                watcher.offer(cev)
+        return cev
+
+
+class WatchCache:
+    """All resource caches, fed by one backend watch. Run `run` in a task group (with
+    `task_status`), then read through `cache(resource)`."""
+
+    def __init__(self, backend: Backend, *, clock: Clock | None = None, capacity: int = 2048) -> None:
+        self.backend = backend
+        self.clock = clock or RealClock()
+        self.capacity = capacity
+        self.revision = 0  # every write up to here has been applied
+        self._caches: dict[str, ResourceCache] = {}
+        self._waiters: list[tuple[int, anyio.Event]] = []
+        self.listeners: list[Callable[[str, CacheEvent], None]] = []
+
+    def cache(self, resource: str) -> ResourceCache:
+        cache = self._caches.get(resource)
+        if cache is None:
+            cache = self._caches[resource] = ResourceCache(resource, self.revision, self.capacity)
+        return cache
+
+    async def wait_for(self, revision: int, within: float = 5.0) -> bool:
+        """Wait until every write up to `revision` is in the cache. False on timeout."""
+        if self.revision >= revision:
+            return True
+        event = anyio.Event()
+        self._waiters.append((revision, event))
+        with self.clock.move_on_after(within):
+            await event.wait()
+            return True
+        return False
+
+    async def _load(self) -> int:
+        result = await self.backend.range(ROOT)
+        for cache in self._caches.values():
+            cache.objects.clear()
+            cache.close_watchers()
+        for kv in result.kvs:
+            resource = split_key(kv.key)[0]
+            self.cache(resource).objects[kv.key] = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+        for cache in self._caches.values():
+            cache._events.clear()
+            cache.window_start = result.revision
+        self._advance(result.revision)
+        return result.revision
+
+    def _advance(self, revision: int) -> None:
+        self.revision = max(self.revision, revision)
+        if self._waiters:
+            ready = [w for w in self._waiters if w[0] <= self.revision]
+            if ready:
+                self._waiters = [w for w in self._waiters if w[0] > self.revision]
+                for _, event in ready:
+                    event.set()
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Load everything, then follow the backend until cancelled; re-list if the watch
+        falls behind compaction."""
+        revision = await self._load()
+        task_status.started()
+        while True:
+            try:
+                async for event in self.backend.watch(ROOT, from_revision=revision + 1):
+                    resource = split_key(event.kv.key)[0]
+                    cev = self.cache(resource).apply(event)
+                    for listener in self.listeners:
+                        listener(resource, cev)
+                    revision = event.kv.mod_revision
+                    self._advance(revision)
+                return
+            except CompactedError:
+                log.warning("watch cache fell behind compaction; re-listing")
+                revision = await self._load()

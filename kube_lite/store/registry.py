@@ -1,0 +1,613 @@
+"""Generic REST storage: create, get, list, update, patch, delete and watch for any kind.
+
+Objects travel as plain JSON dicts (so custom resources need no Struct); the per-kind typed
+work (defaulting, validation) happens in admission plugins. Reads come from the watch cache;
+writes go to the backend with compare-and-swap on the stored revision, which is the object's
+resourceVersion. Stored values carry no resourceVersion: it is the key's mod revision, set when
+the watch cache decodes the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import structlog
+
+from kube_lite.api import errors
+from kube_lite.api.registry import KindInfo
+from kube_lite.clock import Clock, RealClock
+from kube_lite.store.admission import SYSTEM_USER, AdmissionChain, AdmissionRequest, UserInfo
+from kube_lite.store.backend import (
+    Backend,
+    CompactedError,
+    FutureRevisionError,
+    KeyExistsError,
+    KeyNotFoundError,
+    RevisionMismatchError,
+)
+from kube_lite.store.cache import CachedObject, WatchCache, object_key
+from kube_lite.store.strategy import strategy_for
+
+log = structlog.get_logger(__name__)
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+# Kubernetes' alphabet for generated name suffixes: no vowels, no confusable digits.
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Kinds whose DELETE answers with the deleted object rather than a Status (ReturnDeletedObject).
+_RETURN_DELETED = {"pods", "persistentvolumes", "persistentvolumeclaims", "serviceaccounts", "namespaces"}
+# Status fields Kubernetes resets on create, per resource (the rest keep what the user sent).
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+MAX_PATCH_RETRIES = 8
+
+
+def rfc3339(clock: Clock) -> str:
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _strip_rv(obj: dict[str, Any]) -> bytes:
+    meta = obj["metadata"]
+    rv = meta.pop("resourceVersion", None)
+    try:
+        return _encode(obj)
+    finally:
+        if rv is not None:
+            meta["resourceVersion"] = rv
+
+
+def _without(obj: dict[str, Any], *paths: tuple[str, ...]) -> dict[str, Any]:
+    out = dict(obj)
+    out["metadata"] = dict(obj.get("metadata") or {})
+    for path in paths:
+        target: dict[str, Any] = out
+        for part in path[:-1]:
+            target = target.get(part) or {}
+        target.pop(path[-1], None)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    """A list: the objects (cached, with their encoded bytes), the list's resourceVersion,
+    and the continue token and remaining count when paged."""
+
+    items: list[CachedObject]
+    resource_version: int
+    continue_token: str | None = None
+    remaining: int | None = None
+
+
+def encode_continue(revision: int, key: str) -> str:
+    return base64.urlsafe_b64encode(_encode({"v": "kube-lite/v1", "rv": revision, "start": key})).decode()
+
+
+def decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = _decode(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
+        return int(data["rv"]), str(data["start"])
+    except Exception:
+        raise errors.bad_request(f"invalid continue token: {token!r}") from None
+
+
+class Registry:
+    """The storage side of the API: one object per API server."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        cache: WatchCache,
+        *,
+        clock: Clock | None = None,
+        admission: AdmissionChain | None = None,
+    ) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.clock = clock or RealClock()
+        self.admission = admission or AdmissionChain()
+        # Set once a garbage collector runs: only then do Orphan and Foreground deletions add
+        # their finalizers (nothing else would ever remove them).
+        self.garbage_collector_running = False
+        self._last_write = 0
+
+    # ------------------------------------------------------------------ helpers
+
+    def _key(self, kind: KindInfo, namespace: str, name: str) -> str:
+        return object_key(strategy_for(kind).resource, namespace if kind.namespaced else "", name)
+
+    def _note_write(self, revision: int) -> None:
+        self._last_write = max(self._last_write, revision)
+
+    async def fresh(self) -> None:
+        """Wait until this server's own writes are visible in the cache (read-your-writes)."""
+        if self.cache.revision < self._last_write:
+            await self.cache.wait_for(self._last_write)
+
+    def _cached(self, kind: KindInfo, namespace: str, name: str) -> CachedObject | None:
+        return self.cache.cache(strategy_for(kind).resource).get(namespace if kind.namespaced else "", name)
+
+    def _namespace_obj(self, namespace: str) -> dict[str, Any] | None:
+        found = self.cache.cache("namespaces").get("", namespace)
+        return found.obj if found else None
+
+    def _check_namespace(self, kind: KindInfo, namespace: str, name: str, *, creating: bool) -> None:
+        if not kind.namespaced:
+            return
+        if not namespace:
+            raise errors.bad_request("the server could not find the requested resource: a namespace is required")
+        ns = self._namespace_obj(namespace)
+        if ns is None:
+            raise errors.not_found("namespaces", "", namespace)
+        if creating and (ns.get("metadata", {}).get("deletionTimestamp") or ns.get("status", {}).get("phase") == "Terminating"):
+            raise errors.forbidden(
+                kind.plural,
+                kind.group,
+                name or None,
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                causes=[
+                    {
+                        "reason": "NamespaceTerminating",
+                        "message": f"namespace {namespace} is being terminated",
+                        "field": "metadata.namespace",
+                    }
+                ],
+            )
+
+    def _type_meta(self, kind: KindInfo, obj: dict[str, Any]) -> None:
+        api_version = strategy_for(kind).api_version
+        if obj.get("apiVersion") not in (None, api_version) or obj.get("kind") not in (None, kind.kind):
+            got = f'{obj.get("apiVersion")}, Kind={obj.get("kind")}'
+            raise errors.bad_request(
+                f"the API version in the data ({obj.get('apiVersion')}) does not match the expected API version ({api_version})"
+                if obj.get("kind") in (None, kind.kind)
+                else f"{got} is not suitable for converting to \"{api_version}\" in scheme"
+            )
+        obj["apiVersion"] = api_version
+        obj["kind"] = kind.kind
+
+    # ------------------------------------------------------------------ reads
+
+    async def get(self, kind: KindInfo, namespace: str, name: str) -> CachedObject:
+        """The object, or APIError NotFound."""
+        await self.fresh()
+        found = self._cached(kind, namespace, name)
+        if found is None:
+            raise errors.not_found(kind.plural, kind.group, name)
+        return found
+
+    async def list(
+        self,
+        kind: KindInfo,
+        namespace: str = "",
+        *,
+        matches: Callable[[CachedObject], bool] | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: str | None = None,
+    ) -> ListResult:
+        """A list from one consistent snapshot. Paged lists (limit/continue) continue at the
+        first page's revision, read from the backend; 410 Expired once that is compacted."""
+        ns = namespace if kind.namespaced else ""
+        if resource_version_match and resource_version_match not in ("NotOlderThan", "Exact"):
+            raise errors.bad_request(f'resourceVersionMatch: Unsupported value: "{resource_version_match}": supported values: "Exact", "NotOlderThan"')
+        if resource_version_match and not resource_version:
+            raise errors.bad_request("resourceVersionMatch is forbidden unless resourceVersion is provided")
+        if continue_token:
+            if resource_version not in (None, "", "0") :
+                raise errors.bad_request("specifying resource version is not allowed when using continue")
+            revision, start = decode_continue(continue_token)
+            return await self._list_from_backend(kind, ns, matches, limit, revision, start)
+        exact: int | None = None
+        if resource_version not in (None, ""):
+            try:
+                requested = int(resource_version)  # type: ignore[arg-type]
+            except ValueError:
+                raise errors.bad_request(f"invalid resource version: {resource_version!r}") from None
+            if resource_version_match == "Exact" and requested != self.cache.revision:
+                exact = requested
+            elif requested > self.cache.revision:
+                if not await self.cache.wait_for(requested, within=3.0):
+                    raise errors.too_large_resource_version(requested, self.cache.revision)
+        else:
+            await self.fresh()
+        if exact is not None:
+            return await self._list_from_backend(kind, ns, matches, limit, exact, "")
+        revision = self.cache.revision
+        items = self.cache.cache(strategy_for(kind).resource).list(ns)
+        if matches is not None:
+            items = [o for o in items if matches(o)]
+        if limit and len(items) > limit:
+            rest = len(items) - limit
+            items = items[:limit]
+            return ListResult(items, revision, encode_continue(revision, items[-1].key + "\x00"), rest if matches is None else None)
+        return ListResult(items, revision)
+
+    async def _list_from_backend(
+        self,
+        kind: KindInfo,
+        ns: str,
+        matches: Callable[[CachedObject], bool] | None,
+        limit: int,
+        revision: int,
+        start: str,
+    ) -> ListResult:
+        prefix = object_key(strategy_for(kind).resource, ns, "") if ns else object_key(strategy_for(kind).resource, "", "")
+        if not start.startswith(prefix):
+            start = prefix
+        items: list[CachedObject] = []
+        more = False
+        count = 0
+        try:
+            while True:
+                want = (limit - len(items)) if limit else 0
+                page = await self.backend.range(prefix, start=start, limit=max(want, 100) if limit else 0, revision=revision)
+                for kv in page.kvs:
+                    obj = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+                    if matches is None or matches(obj):
+                        items.append(obj)
+                    start = kv.key + "\x00"
+                    if limit and len(items) >= limit:
+                        break
+                count = page.count
+                if limit and len(items) >= limit:
+                    more = page.more or kv.key != page.kvs[-1].key  # noqa: B031
+                    break
+                if not page.more:
+                    break
+        except CompactedError:
+            raise errors.expired(
+                "The provided continue parameter is too old to display a consistent list result. "
+                "You can start a new list without the continue parameter, or use the continue token "
+                "in this response to retrieve the remainder of the results. Continuing with the provided "
+                "token results in an inconsistent list - objects that were created, modified, or deleted "
+                "between the time the first chunk was returned and now may show up in the list."
+            ) from None
+        except FutureRevisionError as exc:
+            raise errors.too_large_resource_version(exc.requested, exc.current) from None
+        token = encode_continue(revision, start) if more else None
+        remaining = max(count - len(items), 0) if (more and matches is None) else None
+        return ListResult(items, revision, token, remaining)
+
+    # ------------------------------------------------------------------ writes
+
+    async def create(
+        self,
+        kind: KindInfo,
+        namespace: str,
+        obj: dict[str, Any],
+        *,
+        user: UserInfo = SYSTEM_USER,
+        dry_run: bool = False,
+        subresource: str = "",
+    ) -> dict[str, Any]:
+        """Store a new object; return it as stored. APIError AlreadyExists, Invalid, NotFound
+        (namespace), Forbidden (terminating namespace)."""
+        if not isinstance(obj, dict):
+            raise errors.bad_request("the body of the request was in an unknown format")
+        self._type_meta(kind, obj)
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = obj["metadata"] = {}
+        elif not isinstance(meta, dict):
+            raise errors.bad_request("metadata: expected an object")
+        if kind.namespaced:
+            if meta.get("namespace") and namespace and meta["namespace"] != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            namespace = namespace or meta.get("namespace") or ""
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+            namespace = ""
+        generated = False
+        if not meta.get("name") and meta.get("generateName"):
+            prefix = str(meta["generateName"])
+            meta["name"] = prefix[: 63 - 5] + "".join(random.choices(_NAME_ALPHABET, k=5))
+            generated = True
+        name = str(meta.get("name") or "")
+        await self.fresh()
+        self._check_namespace(kind, namespace, name, creating=True)
+        for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(field, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = rfc3339(self.clock)
+        if strategy_for(kind).has_generation:
+            meta["generation"] = 1
+        strategy_for(kind).prepare_for_create(obj)
+        await self.admission.run(AdmissionRequest("CREATE", kind, namespace, name, obj, None, user, subresource, dry_run))
+        name = obj["metadata"]["name"]
+        if dry_run:
+            return obj
+        key = self._key(kind, namespace, name)
+        try:
+            revision = await self.backend.create(key, _strip_rv(obj))
+        except KeyExistsError:
+            existing = self._cached(kind, namespace, name)
+            terminating = bool(existing and existing.obj["metadata"].get("deletionTimestamp"))
+            err = errors.already_exists(kind.plural, kind.group, name, terminating=terminating)
+            if generated:
+                err.message += ", the server was not able to generate a unique name for the object"
+            raise err from None
+        self._note_write(revision)
+        obj["metadata"]["resourceVersion"] = str(revision)
+        return obj
+
+    async def update(
+        self,
+        kind: KindInfo,
+        namespace: str,
+        name: str,
+        obj: dict[str, Any],
+        *,
+        subresource: str = "",
+        user: UserInfo = SYSTEM_USER,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Replace an object (or its status) with optimistic concurrency on resourceVersion.
+        An update that changes nothing writes nothing and keeps the resourceVersion."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
+            raise errors.bad_request("the body of the request was in an unknown format")
+        self._type_meta(kind, obj)
+        meta = obj.setdefault("metadata", {})
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
+        if kind.namespaced and meta.get("namespace") not in (None, namespace):
+            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        wanted_rv = meta.get("resourceVersion")
+        for _ in range(MAX_PATCH_RETRIES):
+            current = await self.get(kind, namespace, name)
+            if wanted_rv and str(wanted_rv) != str(current.revision):
+                raise errors.conflict(kind.plural, kind.group, name)
+            if not wanted_rv and not strategy_for(kind).allow_unconditional_update:
+                raise errors.invalid(kind.kind, kind.group, name, [("metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0: must be specified for an update")])
+            try:
+                return await self._write_update(kind, namespace, name, copy.deepcopy(obj), current, subresource, user, dry_run)
+            except RevisionMismatchError:
+                if wanted_rv:
+                    raise errors.conflict(kind.plural, kind.group, name) from None
+        raise errors.conflict(kind.plural, kind.group, name)
+
+    async def _write_update(
+        self,
+        kind: KindInfo,
+        namespace: str,
+        name: str,
+        new: dict[str, Any],
+        current: CachedObject,
+        subresource: str,
+        user: UserInfo,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        old = current.obj
+        new = strategy_for(kind).prepare_for_update(new, old, subresource)
+        meta = new["metadata"]
+        old_meta = old["metadata"]
+        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name"):
+            if field in old_meta:
+                meta[field] = old_meta[field]
+            else:
+                meta.pop(field, None)
+        if strategy_for(kind).has_generation and strategy_for(kind).spec_changed(new, old):
+            meta["generation"] = int(old_meta.get("generation") or 0) + 1
+        meta["resourceVersion"] = old_meta.get("resourceVersion")
+        await self.admission.run(AdmissionRequest("UPDATE", kind, namespace, name, new, old, user, subresource, dry_run))
+        meta = new["metadata"]  # admission may have replaced it
+        if new == old:
+            return copy.deepcopy(old)
+        if dry_run:
+            return new
+        key = self._key(kind, namespace, name)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and strategy_for(kind).finalizers_delete(new):
+            revision, _ = await self.backend.delete(key, expected_revision=current.revision)
+            self._note_write(revision)
+            meta["resourceVersion"] = str(revision)
+            return new
+        revision = await self.backend.update(key, _strip_rv(new), expected_revision=current.revision)
+        self._note_write(revision)
+        meta["resourceVersion"] = str(revision)
+        return new
+
+    async def patch(
+        self,
+        kind: KindInfo,
+        namespace: str,
+        name: str,
+        apply: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        subresource: str = "",
+        user: UserInfo = SYSTEM_USER,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Apply `apply` (a patch function of the current object) and store the result; retried
+        on conflicts unless the patch itself names a resourceVersion."""
+        for _ in range(MAX_PATCH_RETRIES):
+            current = await self.get(kind, namespace, name)
+            patched = apply(copy.deepcopy(current.obj))
+            if not isinstance(patched, dict) or not isinstance(patched.get("metadata", {}), dict):
+                raise errors.bad_request("the patch produced an object that is not a JSON object")
+            self._type_meta(kind, patched)
+            pmeta = patched.setdefault("metadata", {})
+            if pmeta.get("name") != name:
+                raise errors.bad_request("metadata.name: the name of a patched object cannot change")
+            wanted_rv = pmeta.get("resourceVersion")
+            if wanted_rv and str(wanted_rv) != str(current.revision):
+                raise errors.conflict(kind.plural, kind.group, name)
+            try:
+                return await self._write_update(kind, namespace, name, patched, current, subresource, user, dry_run)
+            except RevisionMismatchError:
+                if wanted_rv:
+                    raise errors.conflict(kind.plural, kind.group, name) from None
+        raise errors.conflict(kind.plural, kind.group, name)
+
+    async def delete(
+        self,
+        kind: KindInfo,
+        namespace: str,
+        name: str,
+        *,
+        options: dict[str, Any] | None = None,
+        user: UserInfo = SYSTEM_USER,
+        dry_run: bool = False,
+    ) -> tuple[dict[str, Any], bool]:
+        """Delete (or start deleting) an object. Returns the object and whether it is gone now
+        (False while finalizers or a grace period hold it)."""
+        options = options or {}
+        for _ in range(MAX_PATCH_RETRIES):
+            current = await self.get(kind, namespace, name)
+            obj = copy.deepcopy(current.obj)
+            meta = obj["metadata"]
+            pre = options.get("preconditions") or {}
+            if pre.get("uid") and pre["uid"] != meta.get("uid"):
+                raise errors.conflict(
+                    kind.plural, kind.group, name,
+                    f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
+                )
+            if pre.get("resourceVersion") and str(pre["resourceVersion"]) != str(current.revision):
+                raise errors.conflict(
+                    kind.plural, kind.group, name,
+                    f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, ResourceVersion in object meta: {current.revision}",
+                )
+            await self.admission.run(AdmissionRequest("DELETE", kind, namespace, name, None, obj, user, "", dry_run))
+            policy = options.get("propagationPolicy")
+            if options.get("orphanDependents") is True:
+                policy = "Orphan"
+            finalizers = list(meta.get("finalizers") or [])
+            pending = strategy_for(kind).pending_finalizers(obj)
+            if self.garbage_collector_running:
+                if policy == "Orphan" and "orphan" not in finalizers:
+                    finalizers.append("orphan")
+                elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
+                    finalizers.append("foregroundDeletion")
+            grace = strategy_for(kind).grace_period(obj, options.get("gracePeriodSeconds"))
+            key = self._key(kind, namespace, name)
+            if pending or finalizers or grace > 0:
+                if dry_run:
+                    return obj, False
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = self.clock.now().replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ") if grace == 0 else (
+                        _format_time(self.clock.time() + grace)
+                    )
+                    meta["deletionGracePeriodSeconds"] = grace
+                elif grace < int(meta.get("deletionGracePeriodSeconds") or 0):
+                    meta["deletionGracePeriodSeconds"] = grace
+                    meta["deletionTimestamp"] = _format_time(self.clock.time() + grace)
+                if finalizers:
+                    meta["finalizers"] = finalizers
+                strategy_for(kind).prepare_for_delete(obj)
+                if obj == current.obj:
+                    return obj, False
+                try:
+                    revision = await self.backend.update(key, _strip_rv(obj), expected_revision=current.revision)
+                except RevisionMismatchError:
+                    continue
+                self._note_write(revision)
+                meta["resourceVersion"] = str(revision)
+                return obj, False
+            if dry_run:
+                return obj, True
+            try:
+                revision, _ = await self.backend.delete(key, expected_revision=current.revision)
+            except RevisionMismatchError:
+                continue
+            except KeyNotFoundError:
+                raise errors.not_found(kind.plural, kind.group, name) from None
+            self._note_write(revision)
+            meta["resourceVersion"] = str(revision)
+            return obj, True
+        raise errors.conflict(kind.plural, kind.group, name)
+
+    def returns_deleted_object(self, kind: KindInfo) -> bool:
+        return kind.plural in _RETURN_DELETED
+
+    # ------------------------------------------------------------------ watch
+
+    def watch(
+        self,
+        kind: KindInfo,
+        namespace: str = "",
+        *,
+        matches: Callable[[CachedObject], bool] | None = None,
+        resource_version: str | None = None,
+        send_initial_events: bool | None = None,
+        buffer: int = 1000,
+    ) -> WatchStream:
+        """A watch from `resource_version`: unset or "0" first replays what exists as ADDED;
+        a revision older than the cache's window raises APIError 410 Expired."""
+        ns = namespace if kind.namespaced else ""
+        cache = self.cache.cache(strategy_for(kind).resource)
+        initial: list[tuple[str, Any]] = []
+        if resource_version in (None, "", "0") or send_initial_events:
+            if resource_version not in (None, "", "0"):
+                raise errors.bad_request("sendInitialEvents is only supported with resourceVersion unset or \"0\" here")
+            for obj in cache.list(ns):
+                if matches is None or matches(obj):
+                    initial.append(("ADDED", obj))
+        else:
+            try:
+                since = int(resource_version)
+            except ValueError:
+                raise errors.bad_request(f"invalid resource version: {resource_version!r}") from None
+            if since > self.cache.revision:
+                raise errors.too_large_resource_version(since, self.cache.revision)
+            events = cache.events_since(since)
+            if events is None:
+                raise errors.expired(f"too old resource version: {since} ({cache.window_start})")
+            probe = cache.watch(ns, matches, buffer)
+            for ev in events:
+                if ns and ev.obj.namespace != ns:
+                    continue
+                probe.offer(ev)
+            return WatchStream(probe, [], self.cache.revision)
+        watcher = cache.watch(ns, matches, buffer)
+        return WatchStream(watcher, initial, self.cache.revision)
+
+    # ------------------------------------------------------------------ start-up
+
+    async def ensure_system_namespaces(self, namespace_kind: KindInfo) -> None:
+        for name in SYSTEM_NAMESPACES:
+            if self._cached(namespace_kind, "", name) is None:
+                try:
+                    await self.create(namespace_kind, "", {"metadata": {"name": name}})
+                except errors.APIError as exc:
+                    if exc.reason != "AlreadyExists":
+                        raise
+
+
+def _format_time(epoch: float) -> str:
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class WatchStream:
+    """What `Registry.watch` returns: initial ADDED events, then live ones, as
+    (type, CachedObject | None) pairs; BOOKMARK pairs carry None. `close()` ends it."""
+
+    def __init__(self, watcher: Any, initial: list[tuple[str, Any]], revision: int) -> None:
+        self.watcher = watcher
+        self.initial = initial
+        self.start_revision = revision
+
+    @property
+    def overflowed(self) -> bool:
+        return bool(self.watcher.overflowed)
+
+    def close(self) -> None:
+        self.watcher.close()
+
+    async def __aiter__(self) -> AsyncIterator[tuple[str, Any]]:
+        try:
+            for item in self.initial:
+                yield item
+            self.initial = []
+            async for kind, event in self.watcher:
+                yield kind, (event.obj if event is not None else None)
+        finally:
+            self.watcher.close()
