@@ -92,12 +92,29 @@ def server(backend: str | None, data_dir: Path, listen: str, log_format: str) ->
                 tg.start_soon(_until_signal, scope)
                 await anyio.sleep_forever()
 
+    run_cli(run, "cannot start the API server")
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def run_cli(main: Any, what: str) -> Any:
+    """Run an async entry point; expected failures (bad input, a busy port, a backend that is
+    down) become one clear line and exit code 1, never a traceback."""
+    from kube_lite.store.backend import StoreError
+
     try:
-        anyio.run(run)
-    except OSError as exc:
-        raise click.ClickException(f"cannot start the API server: {exc}") from None
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        return anyio.run(main)
+    except BaseException as exc:  # noqa: BLE001 - sorted below
+        leaf = _leaf(exc)
+        if isinstance(leaf, (OSError, ValueError, StoreError)):
+            raise click.ClickException(f"{what}: {leaf}") from None
+        if isinstance(leaf, KeyboardInterrupt):
+            raise SystemExit(130) from None
+        raise
 
 
 def _kubectl_path() -> str:

@@ -11,7 +11,8 @@ every change under a prefix from a given revision, in revision order, exactly on
 carrying the previous value of the key.
 
 Every backend (memory, SQLite, etcd, Raft) passes the conformance suite in
-``tests/unit/store/conformance.py``; that suite is the precise contract.
+``tests/unit/store/test_conformance.py`` and ``test_stateful.py``; that suite is the precise
+contract.
 """
 
 from __future__ import annotations

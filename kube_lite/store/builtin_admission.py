@@ -12,11 +12,7 @@ from typing import Any
 import msgspec
 
 from kube_lite.api import errors
-
-try:
-    from kube_lite.api.defaults import default_object
-except ImportError:  # TEMP
-    def default_object(obj): return None
+from kube_lite.api.defaults import default_object
 from kube_lite.api.validation import validate_object
 from kube_lite.store.admission import AdmissionRequest
 
