@@ -477,24 +477,29 @@ def _now(app: APIServerApp) -> str:
 # ---------------------------------------------------------------------- discovery and OpenAPI
 
 
+async def _aggregated(app: APIServerApp, req: Request, legacy: bool) -> bool:
+    from kube_lite.server import discovery
+
+    version = discovery.negotiate_aggregated(req.accept)
+    if version is None:
+        return False
+    body = discovery.aggregated_core(app.kinds, version) if legacy else discovery.aggregated_apis(app.kinds, version)
+    await app.respond(req, 200, body, discovery.aggregated_content_type(version).encode())
+    return True
+
+
 async def discovery_api(app: APIServerApp, req: Request) -> None:
     from kube_lite.server import discovery
 
-    if "apidiscovery.k8s.io" in req.accept and "APIGroupDiscoveryList" in req.accept:
-        body, ctype = discovery.aggregated_core(app.kinds), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-        await app.respond(req, 200, _as_bytes(body), ctype.encode())
-        return
-    await app.respond(req, 200, _as_bytes(discovery.api_versions()))
+    if not await _aggregated(app, req, legacy=True):
+        await app.respond(req, 200, discovery.api_versions(app.kinds))
 
 
 async def discovery_apis(app: APIServerApp, req: Request) -> None:
     from kube_lite.server import discovery
 
-    if "apidiscovery.k8s.io" in req.accept and "APIGroupDiscoveryList" in req.accept:
-        body, ctype = discovery.aggregated_apis(app.kinds), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-        await app.respond(req, 200, _as_bytes(body), ctype.encode())
-        return
-    await app.respond(req, 200, _as_bytes(discovery.api_group_list(app.kinds)))
+    if not await _aggregated(app, req, legacy=False):
+        await app.respond(req, 200, discovery.api_group_list(app.kinds))
 
 
 async def discovery_group(app: APIServerApp, req: Request, group: str) -> None:
@@ -503,7 +508,7 @@ async def discovery_group(app: APIServerApp, req: Request, group: str) -> None:
     body = discovery.api_group(app.kinds, group)
     if body is None:
         raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
-    await app.respond(req, 200, _as_bytes(body))
+    await app.respond(req, 200, body)
 
 
 async def discovery_group_version(app: APIServerApp, req: Request, group: str, version: str) -> None:
@@ -512,25 +517,45 @@ async def discovery_group_version(app: APIServerApp, req: Request, group: str, v
     body = discovery.api_resource_list(app.kinds, group, version)
     if body is None:
         raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
-    await app.respond(req, 200, _as_bytes(body))
+    await app.respond(req, 200, body)
 
 
 async def openapi(app: APIServerApp, req: Request, parts: list[str]) -> None:
     from kube_lite.server import openapi as oa
 
     if parts == ["openapi", "v2"]:
-        await app.respond(req, 200, _as_bytes(oa.openapi_v2(app.kinds)))
+        answer = oa.openapi_v2_response(app.kinds, req.accept)
+        if answer is None:
+            raise errors.not_acceptable("only application/json and application/com.github.proto-openapi.spec.v2@v1.0+protobuf are served")
+        body, ctype = answer
+        await app.respond(req, 200, body, ctype.encode())
         return
     if parts == ["openapi", "v3"]:
-        await app.respond(req, 200, _as_bytes(oa.openapi_v3_discovery(app.kinds)))
+        await app.respond(req, 200, oa.openapi_v3_discovery(app.kinds))
         return
     if len(parts) >= 3 and parts[:2] == ["openapi", "v3"]:
-        body = oa.openapi_v3_document(app.kinds, "/".join(parts[2:]))
-        if body is None:
+        path = "/".join(parts[2:])
+        body = oa.openapi_v3_document(app.kinds, path)
+        current = oa.openapi_v3_hash(app.kinds, path)
+        if body is None or current is None:
             raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
-        await app.respond(req, 200, _as_bytes(body))
+        wanted = req.query.get("hash")
+        if wanted and wanted != current:
+            location = oa.v3_server_relative_url(oa.v3_path(*_group_version(path)), current)
+            req.response_headers.append((b"location", location.encode()))
+            await app.respond(req, 301, b"")
+            return
+        req.response_headers.append((b"etag", f'"{current}"'.encode()))
+        if wanted:
+            req.response_headers.append((b"cache-control", b"public, immutable"))
+        await app.respond(req, 200, body)
         return
     raise errors.APIError(404, "NotFound", "the server could not find the requested resource")
+
+
+def _group_version(path: str) -> tuple[str, str]:
+    parts = path.strip("/").split("/")
+    return ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
 
 
 def _as_bytes(body: Any) -> bytes:

@@ -63,7 +63,7 @@ class ValidationPlugin:
             return
         typed = to_struct(request, request.obj)
         old = to_struct(request, request.old) if request.old is not None else None
-        problems = validate_object(typed, old)
+        problems = validate_object(typed, old, subresource=request.subresource)
         if problems:
             kind = request.kind
             name = request.obj.get("metadata", {}).get("name") or request.name or ""

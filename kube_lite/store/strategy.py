@@ -171,7 +171,37 @@ def _fold_string_data(obj: dict[str, Any]) -> None:
         obj["data"] = data
 
 
+class JobStrategy(Strategy):
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        from kube_lite.api.defaults import generate_job_selector
+
+        super().prepare_for_create(obj)
+        generate_job_selector(obj)
+
+
+class ServiceStrategy(Strategy):
+    # Allocated fields that an update may omit (kubectl replace of an edited manifest) and
+    # that must then carry over, as Kubernetes' Service REST does.
+    _KEPT = ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "healthCheckNodePort")
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> dict[str, Any]:
+        new = super().prepare_for_update(new, old, subresource)
+        spec, old_spec = new.get("spec"), old.get("spec") or {}
+        if isinstance(spec, dict):
+            for field in self._KEPT:
+                if field not in spec and field in old_spec:
+                    spec[field] = copy.deepcopy(old_spec[field])
+            old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in old_spec.get("ports") or []}
+            for port in spec.get("ports") or []:
+                before = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+                if isinstance(port, dict) and before and "nodePort" not in port and "nodePort" in before:
+                    port["nodePort"] = before["nodePort"]
+        return new
+
+
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
+    ("batch", "jobs"): JobStrategy,
+    ("", "services"): ServiceStrategy,
     ("", "pods"): PodStrategy,
     ("", "namespaces"): NamespaceStrategy,
     ("", "secrets"): SecretStrategy,
