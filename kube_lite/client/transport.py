@@ -141,14 +141,20 @@ class InProcessTransport:
             if buffer.strip():
                 yield buffer
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run)
-            await started.wait()
-            try:
-                yield status[0], lines()
-            finally:
-                disconnect.set()
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(run)
+                await started.wait()
+                try:
+                    yield status[0], lines()
+                finally:
+                    disconnect.set()
+                    tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # The body's own exception (e.g. a 410 APIError) must reach the caller as itself.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
 
     async def aclose(self) -> None:
         return None
