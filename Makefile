@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DATA_DIR ?= $(HOME)/.kube-lite
 
 .PHONY: up test lint venv system-deps bench clean
 
@@ -19,7 +20,7 @@ system-deps:
 	./scripts/install-system-deps.sh
 
 up: venv
-	$(BIN)/kube-lite up
+	$(BIN)/kube-lite server --data-dir $(DATA_DIR)
 
 lint: venv
 	$(BIN)/ruff check .
