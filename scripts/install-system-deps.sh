@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests and benchmarks run for real (etcd for the etcd backend
-# and the store benchmark's anchor). Without root or apt the tests that need them skip and say why.
+&. Without root or apt the tests that need them skip and say why.
 set -u
-packages=(etcd-server)
+packages=(etcd-server wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
