@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that tests and benchmarks run for real (etcd for the etcd backend
-&. Without root or apt the tests that need them skip and say why.
+# Installs the Debian packages that tests and benchmarks run for real: etcd for the etcd backend
+# and the store benchmark's anchor, wrk as the API benchmark's load generator. Without root or
+# apt the tests that need them skip and say why.
 set -u
 packages=(etcd-server wrk)
 missing=()

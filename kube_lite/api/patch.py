@@ -478,7 +478,8 @@ def _test(doc: Any, op: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Strategic merge patch
 
-# What `_discard` returns for a map that carries a `$patch` directive: it is left out.
+# A sentinel: what `_discard` returns for a map that carries a `$patch` directive (it is left
+# out), and "absent" where None would be ambiguous with JSON null.
 _DROP = object()
 
 
@@ -879,7 +880,8 @@ def _merge_keyed_list(
 
 def _check_keyed_order(patch: list[Any], order: list[dict[str, Any]], key: str, shown: list[Any]) -> None:
     """Like `_check_order`, for elements identified by their merge key. Elements that carry a
-    `$patch` directive are stepped over while order entries remain (Kubernetes' walk)."""
+    `$patch` directive are stepped over while order entries remain (Kubernetes' walk).
+    `shown` is the patch list as the error message prints it (deletions included)."""
     if not order:
         return
     matched = 0
