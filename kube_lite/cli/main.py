@@ -78,6 +78,7 @@ def server(backend: str | None, data_dir: Path, listen: str, log_format: str) ->
     url = backend or default_backend(data_dir)
 
     async def run() -> None:
+        from kube_lite.gctune import tune_gc
         from kube_lite.server import certs
         from kube_lite.server.apiserver import APIServer
 
@@ -86,6 +87,7 @@ def server(backend: str | None, data_dir: Path, listen: str, log_format: str) ->
             async with APIServer(url, data_dir=data_dir, listen=address) as api, anyio.create_task_group() as tg:
                 kubeconfig = data_dir / "kubeconfig"
                 certs.write_kubeconfig(kubeconfig, api.url, api.pki)
+                tune_gc()
                 log.info("API server ready", url=api.url, backend=url.split("?")[0], kubeconfig=str(kubeconfig))
                 click.echo(f"kube-lite API server at {api.url}\nkubeconfig: {kubeconfig}\n"
                            f"try: kube-lite kubectl --data-dir {data_dir} get namespaces", err=True)
