@@ -97,6 +97,100 @@ def server(backend: str | None, data_dir: Path, listen: str, log_format: str) ->
     run_cli(run, "cannot start the API server")
 
 
+@cli.command()
+@click.option("--nodes", type=click.IntRange(0, 10_000), default=2, show_default=True, help="worker nodes (node1..nodeN)")
+@click.option("--runtime", default="fake", show_default=True, help="container runtime of the nodes: fake, subprocess, oci")
+@click.option("--backend", default=None, help="memory:, sqlite:PATH or etcd://HOST:PORT[,HOST:PORT] (default sqlite:DATA_DIR/state.db)")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--listen", default="127.0.0.1:6443", show_default=True, help="HOST:PORT of the HTTPS API")
+@click.option("--cluster-cidr", default="10.244.0.0/16", show_default=True)
+@click.option("--node-cidr-mask-size", type=click.IntRange(8, 30), default=24, show_default=True)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def up(nodes: int, runtime: str, backend: str | None, data_dir: Path, listen: str, cluster_cidr: str,
+       node_cidr_mask_size: int, log_format: str) -> None:
+    """Run a whole local cluster in one process until SIGTERM or Ctrl-C: API server, controllers,
+    scheduler, a tainted control-plane node and NODES worker nodes. A second `up` on the same
+    data dir resumes the cluster as it was."""
+    configure_logging(log_format, "warning" if log_format == "text" else "info")
+    address = parse_listen(listen)
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = backend or default_backend(data_dir)
+
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
+    async def run() -> None:
+        from kube_lite.clock import RealClock
+        from kube_lite.cluster import Cluster
+        from kube_lite.gctune import tune_gc
+        from kube_lite.server import certs
+
+        clock = RealClock()
+        started = clock.monotonic()
+        say(f"kube-lite: starting a cluster ({nodes} worker node{'s' if nodes != 1 else ''}, runtime {runtime}, backend {url})")
+        with anyio.CancelScope() as scope:
+            cluster = Cluster(
+                nodes, runtime=runtime, backend=url, data_dir=data_dir, serve=True, listen=address,
+                cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size,
+            )
+            async with cluster, anyio.create_task_group() as tg:
+                tg.start_soon(_until_signal, scope)
+                kubeconfig = data_dir / "kubeconfig"
+                certs.write_kubeconfig(kubeconfig, cluster.api.url, cluster.api.pki)
+                say(f"  API server      {cluster.api.url}")
+                say(f"  kubeconfig      {kubeconfig}")
+                say(f"  use it:         export KUBECONFIG={kubeconfig}   (or: kube-lite kubectl --data-dir {data_dir} get nodes)")
+                await cluster.wait_ready()
+                say(f"  ready:          {len(cluster.node_specs)} nodes Ready in {clock.monotonic() - started:.2f} s (Ctrl-C stops the cluster)")
+                tune_gc()
+                await anyio.sleep_forever()
+        say("kube-lite: stopped")
+
+    run_cli(run, "cannot start the cluster")
+
+
+@cli.command()
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True)
+@click.option("--node-name", required=True)
+@click.option("--runtime", default="fake", show_default=True)
+@click.option("--network", default="hostlocal", show_default=True)
+@click.option("--manifests", type=click.Path(file_okay=False, path_type=Path), default=None, help="static pod manifest directory")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="node state (default DATA_DIR/nodes/NAME)")
+@click.option("--address", default="127.0.0.1", show_default=True, help="the node's InternalIP")
+@click.option("--kubelet-port", type=click.IntRange(0, 65535), default=10250, show_default=True)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def agent(kubeconfig: Path, node_name: str, runtime: str, network: str, manifests: Path | None, state_dir: Path | None,
+          address: str, kubelet_port: int, log_format: str) -> None:
+    """Join a node to a running server and run its pods, until SIGTERM or Ctrl-C."""
+    configure_logging(log_format)
+    state = (state_dir or DEFAULT_DATA_DIR / "nodes" / node_name).expanduser().resolve()
+    state.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        from kube_lite.agent import NodeAgent
+        from kube_lite.client.client import Client
+        from kube_lite.client.transport import HTTPTransport
+        from kube_lite.clock import RealClock
+        from kube_lite.cluster import load_plugin
+
+        clock = RealClock()
+        runtime_impl = load_plugin("kube_lite.runtimes", runtime).for_node(node_name, clock=clock, state_dir=state)
+        network_impl = load_plugin("kube_lite.cni", network).for_node(node_name, clock=clock, state_dir=state)
+        with anyio.CancelScope() as scope:
+            async with Client(HTTPTransport.from_kubeconfig(kubeconfig)) as client, anyio.create_task_group() as tg:
+                tg.start_soon(_until_signal, scope)
+                node = NodeAgent(
+                    client, node_name, runtime_impl, network_impl, clock, address=address,
+                    manifests_dir=manifests, kubelet_port=kubelet_port,
+                )
+                await tg.start(node.run)
+                click.echo(f"kube-lite agent: node {node_name} joined", err=True)
+                await anyio.sleep_forever()
+
+    run_cli(run, f"agent {node_name} failed")
+
+
 def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]

@@ -1,0 +1,216 @@
+"""A whole cluster in one process: API server, controller manager, scheduler and node agents.
+
+    async with kube_lite.Cluster(nodes=3, runtime="fake", backend="memory:") as cluster:
+        await cluster.wait_ready()
+        await cluster.client.create("pods", {...})
+        await cluster.settle()
+
+Everything runs in the caller's event loop, in task groups the Cluster owns: no threads, no
+global state, several clusters per process. `clock=VirtualClock()` runs cluster time on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+
+from kube_lite.client.client import Client
+from kube_lite.clock import Clock, RealClock, VirtualClock
+from kube_lite.server.apiserver import APIServer
+
+log = structlog.get_logger(__name__)
+
+CONTROL_PLANE = "control-plane"
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def load_plugin(group: str, name: str) -> Any:
+    """A runtime or network plugin class by entry-point name (kube_lite.runtimes / kube_lite.cni)."""
+    found = entry_points(group=group, name=name)
+    if not found:
+        known = sorted(ep.name for ep in entry_points(group=group))
+        raise ValueError(f"unknown {group.rsplit('.', 1)[-1][:-1]} {name!r}; known: {', '.join(known)}")
+    return next(iter(found)).load()
+
+
+@dataclass
+class NodeSpec:
+    """One node of an embedded cluster."""
+
+    name: str
+    address: str
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[dict[str, str]] = field(default_factory=list)
+    manifests_dir: Path | None = None
+
+
+class Cluster:
+    """API server + controller manager + scheduler + node agents, started together.
+
+    `nodes` counts worker nodes (node1..nodeN); a tainted `control-plane` node is added unless
+    `control_plane_node=False`. `serve=True` also serves the HTTPS API (needs `data_dir`)."""
+
+    def __init__(
+        self,
+        nodes: int = 2,
+        *,
+        runtime: str = "fake",
+        network: str = "hostlocal",
+        backend: str = "memory:",
+        data_dir: str | Path | None = None,
+        serve: bool = False,
+        listen: tuple[str, int] = ("127.0.0.1", 6443),
+        clock: Clock | None = None,
+        control_plane_node: bool = True,
+        cluster_cidr: str = "10.244.0.0/16",
+        node_cidr_mask_size: int = 24,
+        node_address_base: str = "127.0.1.1",
+        serve_kubelets: bool = False,
+    ) -> None:
+        if nodes < 0:
+            raise ValueError("nodes must be 0 or more")
+        self.clock = clock or RealClock()
+        self.data_dir = Path(data_dir).expanduser().resolve() if data_dir else None
+        self.backend = backend
+        self.serve = serve
+        self.listen = listen
+        self.runtime_name = runtime
+        self.network_name = network
+        self.cluster_cidr = cluster_cidr
+        self.node_cidr_mask_size = node_cidr_mask_size
+        self.serve_kubelets = serve_kubelets
+        base = ipaddress.ip_address(node_address_base)
+        self.node_specs: list[NodeSpec] = []
+        if control_plane_node:
+            manifests = self.data_dir / "manifests" if self.data_dir else None
+            self.node_specs.append(
+                NodeSpec(CONTROL_PLANE, str(base), {"node-role.kubernetes.io/control-plane": ""}, [dict(CONTROL_PLANE_TAINT)], manifests)
+            )
+        for i in range(1, nodes + 1):
+            self.node_specs.append(NodeSpec(f"node{i}", str(base + i)))
+        self.api: APIServer
+        self.client: Client
+        self.controller_manager: Any = None
+        self.scheduler: Any = None
+        self.agents: list[Any] = []
+        self._stack: AsyncExitStack | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Cluster:
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            await self._start(stack)
+        except BaseException:
+            await stack.__aexit__(None, None, None)
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.__aexit__(None, None, None)
+
+    async def _start(self, stack: AsyncExitStack) -> None:
+        from kube_lite.controllers.manager import ControllerManager, default_controllers
+        from kube_lite.scheduler import Scheduler
+
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        extra_hosts = tuple(spec.address for spec in self.node_specs)
+        self.api = await stack.enter_async_context(
+            APIServer(
+                self.backend, clock=self.clock, data_dir=self.data_dir,
+                listen=self.listen if self.serve else None, extra_hosts=extra_hosts,
+            )
+        )
+        self.client = self.api.client()
+        tg = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(tg.cancel_scope.cancel)
+        identity = f"{socket.gethostname()}_{hashlib.sha1(str(self.data_dir or id(self)).encode()).hexdigest()[:8]}"
+        self.controller_manager = ControllerManager(
+            self.client, identity, clock=self.clock,
+            factories=default_controllers(self.cluster_cidr, self.node_cidr_mask_size),
+        )
+        await tg.start(self.controller_manager.run)
+        self.scheduler = Scheduler(self.client, self.clock)
+        await tg.start(self.scheduler.run)
+        for spec in self.node_specs:
+            agent = self._make_agent(spec)
+            self.agents.append(agent)
+            await tg.start(agent.run)
+
+    def _make_agent(self, spec: NodeSpec) -> Any:
+        from kube_lite.agent import NodeAgent
+
+        runtime_cls = load_plugin("kube_lite.runtimes", self.runtime_name)
+        network_cls = load_plugin("kube_lite.cni", self.network_name)
+        state_dir = self.data_dir / "nodes" / spec.name if self.data_dir else None
+        runtime = runtime_cls.for_node(spec.name, clock=self.clock, state_dir=state_dir)
+        network = network_cls.for_node(spec.name, clock=self.clock, state_dir=state_dir)
+        return NodeAgent(
+            self.client, spec.name, runtime, network, self.clock,
+            labels=spec.labels, taints=spec.taints, address=spec.address,
+            manifests_dir=spec.manifests_dir, serve_https=self.serve_kubelets, pki=self.api.pki,
+        )
+
+    # ------------------------------------------------------------------ waiting
+
+    async def wait_ready(self) -> None:
+        """Return once every node is registered and Ready and has its podCIDR (bound it with
+        `anyio.fail_after` if it must not wait forever)."""
+        names = {spec.name for spec in self.node_specs}
+        while True:
+            nodes = (await self.client.list("nodes"))["items"]
+            ready = {
+                n["metadata"]["name"]
+                for n in nodes
+                if (n.get("spec") or {}).get("podCIDR")
+                and any(c.get("type") == "Ready" and c.get("status") == "True" for c in (n.get("status") or {}).get("conditions") or [])
+            }
+            if names <= ready:
+                return
+            await self._pause()
+
+    def busy(self) -> list[str]:
+        """What still has work queued or in flight (empty when settled)."""
+        busy: list[str] = []
+        if self.controller_manager is not None and not self.controller_manager.idle:
+            busy.append("controller-manager")
+        if self.scheduler is not None and not self.scheduler.idle:
+            busy.append("scheduler")
+        busy += [f"agent/{a.node_name}" for a in self.agents if not a.idle]
+        if self.api.cache.revision < self.api.registry._last_write:  # noqa: SLF001
+            busy.append("watch-cache")
+        return busy
+
+    async def settle(self) -> None:
+        """Return once no controller, scheduler or agent has work queued or in flight, three
+        times in a row with the event loop drained in between (what one component finishes
+        may start another's work). Time is not advanced beyond what that takes."""
+        quiet = 0
+        while quiet < 3:
+            for _ in range(20):
+                await anyio.lowlevel.checkpoint()
+            quiet = quiet + 1 if not self.busy() else 0
+            if quiet == 0:
+                await self._pause()
+
+    async def _pause(self) -> None:
+        if isinstance(self.clock, VirtualClock):
+            for _ in range(50):
+                await anyio.lowlevel.checkpoint()
+            await self.clock.advance(0.01)
+        else:
+            await self.clock.sleep(0.005)

@@ -1,0 +1,80 @@
+"""The controller manager: every controller, run only while this instance leads.
+
+Several managers may run against one API server (HA); a Lease in kube-system decides which one
+acts. The controllers' caches and queues are rebuilt on each win, as Kubernetes' manager does by
+restarting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import anyio
+import structlog
+
+from kube_lite.client.client import Client
+from kube_lite.client.events import EventRecorder
+from kube_lite.client.leaderelection import LeaderElector
+from kube_lite.clock import Clock, RealClock
+from kube_lite.controllers.base import Controller
+
+log = structlog.get_logger(__name__)
+
+ControllerFactory = Callable[[Client, Clock, EventRecorder], Controller]
+
+
+def default_controllers(cluster_cidr: str = "10.244.0.0/16", node_cidr_mask_size: int = 24) -> list[ControllerFactory]:
+    """The controllers kube-lite runs, as factories (a fresh set per leadership term)."""
+    from kube_lite.controllers.nodeipam import NodeIPAMController
+
+    return [
+        lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size),
+    ]
+
+
+class ControllerManager:
+    def __init__(
+        self,
+        client: Client,
+        identity: str,
+        *,
+        clock: Clock | None = None,
+        factories: Sequence[ControllerFactory] | None = None,
+        leader_elect: bool = True,
+    ) -> None:
+        self.client = client
+        self.identity = identity
+        self.clock = clock or RealClock()
+        self.factories = list(factories) if factories is not None else default_controllers()
+        self.leader_elect = leader_elect
+        self.controllers: list[Controller] = []
+        self.recorder = EventRecorder(client, "kube-controller-manager", clock=self.clock)
+        self.leading = anyio.Event()
+
+    @property
+    def idle(self) -> bool:
+        return all(c.idle for c in self.controllers) and self.recorder.pending == 0
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        async with anyio.create_task_group() as tg:
+            await tg.start(self.recorder.run)
+            if not self.leader_elect:
+                await self._lead(task_status)
+                return
+            elector = LeaderElector(self.client, "kube-system", "kube-controller-manager", self.identity, self.clock)
+            task_status.started()
+            await elector.run(self._lead)
+
+    async def _lead(self, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        self.controllers = [factory(self.client, self.clock, self.recorder) for factory in self.factories]
+        try:
+            async with anyio.create_task_group() as tg:
+                for controller in self.controllers:
+                    await tg.start(controller.run)
+                self.leading.set()
+                log.info("controllers running", controllers=[c.name for c in self.controllers])
+                task_status.started()
+                await anyio.sleep_forever()
+        finally:
+            self.leading = anyio.Event()
+            self.controllers = []
