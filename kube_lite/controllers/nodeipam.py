@@ -106,12 +106,17 @@ class NodeIPAMController(Controller):
                 self.recorder.event(node, WARNING, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable")
             self.log.warning("no pod CIDR for node", node=key, error=str(exc))
             return 30.0
+        # Conditional on the cached resourceVersion: if the cache is stale the node may have
+        # a range already, and podCIDR may only change from "" (a 409 says: look again).
+        patch = {"metadata": {"resourceVersion": node["metadata"]["resourceVersion"]}, "spec": {"podCIDR": cidr, "podCIDRs": [cidr]}}
         try:
-            await self.client.patch("nodes", key, {"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}})
+            await self.client.patch("nodes", key, patch)
         except APIError as exc:
             self.allocator.release(cidr)
             if exc.code == 404:
                 return None
+            if exc.code == 409:
+                return 0.05
             raise
         self.log.info("pod CIDR allocated", node=key, cidr=cidr)
         return None

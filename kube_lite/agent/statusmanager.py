@@ -1,0 +1,181 @@
+"""The status manager: pod statuses from the pod workers to the API, changes only.
+
+Pod workers call `set_status` as often as they like; the manager's task writes each pod's
+latest status with a JSON merge patch on the pods/status subresource, so that several updates
+in a row become one write and a status equal to the last one written is not written again.
+Writes never move a pod out of a terminal phase (Succeeded, Failed): a terminal phase in the
+API is final, as the kubelet's status manager keeps it.
+
+The object written is found by name in the agent's pod cache and checked before each write:
+for a regular pod it must carry the pod's uid (a pod deleted and re-created under the same
+name is not written with the old pod's status); for a static pod it is the mirror pod
+(annotation kubernetes.io/config.mirror), whatever its uid, so a mirror pod deleted and
+created again gets the static pod's status at once.
+
+Every `resync_seconds` each status is compared with the cached object once more, so a status
+changed by someone else (or a write lost to an error) is written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import structlog
+
+from kube_lite.api.errors import APIError
+from kube_lite.client.client import Client
+from kube_lite.clock import Clock
+
+log = structlog.get_logger(__name__)
+
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+TERMINAL_PHASES = ("Succeeded", "Failed")
+# Status fields the agent owns: when a new status lacks one the API has, it is cleared.
+OWNED_FIELDS = (
+    "phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime", "initContainerStatuses",
+    "containerStatuses", "observedGeneration", "reason", "message",
+)
+
+
+@dataclass
+class _Entry:
+    namespace: str
+    name: str
+    uid: str | None  # the API object's uid to expect; None for a static pod (its mirror)
+    status: dict[str, Any]
+    written: dict[str, Any] | None = None
+    written_uid: str | None = None
+    written_rv: str | None = None
+
+
+class StatusManager:
+    """See the module doc. `lookup(key)` returns the agent's cached API pod for "ns/name"."""
+
+    def __init__(
+        self, client: Client, clock: Clock, lookup: Callable[[str], dict[str, Any] | None], *,
+        resync_seconds: float = 10.0,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.lookup = lookup
+        self.resync_seconds = resync_seconds
+        self._entries: dict[str, _Entry] = {}  # by the pod worker's uid
+        self._dirty: set[str] = set()
+        self._wake: anyio.Event | None = None
+        self._lock = anyio.Lock()
+        self.writes = 0  # status writes done (for tests and metrics)
+
+    # ------------------------------------------------------------------ pod workers' side
+
+    def set_status(self, key: str, namespace: str, name: str, status: dict[str, Any], *, uid: str | None) -> None:
+        """Record the desired status of the pod worker `key`; it is written soon if it
+        differs from the last one written. `uid` None means: a static pod's mirror."""
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(namespace, name, uid, status)
+        elif entry.status == status:
+            return
+        entry.status = status
+        self._dirty.add(key)
+        if self._wake is not None:
+            self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """No status waiting to be written, none being written."""
+        return not self._dirty and not self._lock.locked()
+
+    def status_of(self, key: str) -> dict[str, Any] | None:
+        entry = self._entries.get(key)
+        return entry.status if entry else None
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+        self._dirty.discard(key)
+
+    async def flush(self, key: str) -> bool:
+        """Write the status of `key` now if it is not written yet. True when the API has it
+        (or the pod's status can no longer be written: the object is gone)."""
+        async with self._lock:
+            self._dirty.discard(key)
+            return await self._sync_one(key, force_check=False)
+
+    # ------------------------------------------------------------------ the writer
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        last_resync = self.clock.monotonic()
+        while True:
+            self._wake = anyio.Event()
+            if not self._dirty:
+                with self.clock.move_on_after(max(self.resync_seconds - (self.clock.monotonic() - last_resync), 0)):
+                    await self._wake.wait()
+            resync = self.clock.monotonic() - last_resync >= self.resync_seconds
+            keys = list(self._entries) if resync else list(self._dirty)
+            if resync:
+                last_resync = self.clock.monotonic()
+            async with self._lock:
+                for key in keys:
+                    self._dirty.discard(key)
+                    try:
+                        if not await self._sync_one(key, force_check=resync):
+                            self._dirty.add(key)
+                    except Exception:  # noqa: BLE001 - one bad pod must not stop every status
+                        log.exception("status write failed", pod=key)
+            if self._dirty:
+                # Some writes failed: retry after a pause rather than spinning.
+                with self.clock.move_on_after(1.0):
+                    await anyio.Event().wait()
+
+    async def _sync_one(self, key: str, *, force_check: bool) -> bool:
+        """Write entry `key` if needed. True when nothing is left to do for now."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return True
+        target = self.lookup(f"{entry.namespace}/{entry.name}")
+        if target is None:
+            return True  # not (yet) in the cache: a later set_status or resync writes it
+        meta = target.get("metadata") or {}
+        target_uid = meta.get("uid")
+        if entry.uid is not None and target_uid != entry.uid:
+            return True  # another pod under the same name
+        if entry.uid is None and MIRROR_ANNOTATION not in (meta.get("annotations") or {}):
+            return True  # a static pod writes to its mirror pod only
+        current = target.get("status") or {}
+        desired = entry.status
+        if current.get("phase") in TERMINAL_PHASES and desired.get("phase") not in TERMINAL_PHASES:
+            log.warning("not moving a pod out of a terminal phase", pod=key, phase=current.get("phase"),
+                        wanted=desired.get("phase"))
+            return True
+        if entry.written == desired and entry.written_uid == target_uid:
+            if not force_check or meta.get("resourceVersion") == entry.written_rv:
+                return True
+            if all(current.get(k) == v for k, v in desired.items()):
+                return True
+        elif entry.written_uid != target_uid and all(current.get(k) == v for k, v in desired.items()):
+            # First sight of this object and it already says so (an agent restart).
+            entry.written, entry.written_uid = desired, target_uid
+            entry.written_rv = meta.get("resourceVersion")
+            if set(current) & set(OWNED_FIELDS) <= set(desired):
+                return True
+        patch: dict[str, Any] = dict(desired)
+        for field in OWNED_FIELDS:
+            if field in current and field not in desired:
+                patch[field] = None
+        try:
+            result = await self.client.patch(
+                "pods", entry.name, {"status": patch}, namespace=entry.namespace, subresource="status",
+            )
+        except APIError as exc:
+            if exc.code == 404:
+                return True
+            log.warning("status write failed", pod=key, code=exc.code, error=exc.message)
+            return False
+        self.writes += 1
+        entry.written = desired
+        entry.written_uid = (result.get("metadata") or {}).get("uid") or target_uid
+        entry.written_rv = (result.get("metadata") or {}).get("resourceVersion")
+        return True

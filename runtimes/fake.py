@@ -1,0 +1,400 @@
+"""The fake container runtime: containers that "run" in memory, on the injected clock.
+
+Nothing is executed. A started container runs until it is stopped, unless the pod's
+annotations (which reach the runtime through the sandbox config) say otherwise:
+
+    fake.kube-lite.dev/run-seconds     exit this long after starting (on the clock)
+    fake.kube-lite.dev/exit-code       the exit code then (default 0; alone, it means
+                                       run-seconds 0: the container exits as it starts)
+    fake.kube-lite.dev/start-seconds   start_container takes this long
+    fake.kube-lite.dev/stop-seconds    the container needs this long to exit on SIGTERM
+                                       (stop_container kills it at its timeout if sooner)
+
+Each key may be suffixed with ".CONTAINER_NAME" to apply to one container only (the suffixed key
+wins), and a container's own config annotations win over the sandbox's. An exit on its own is
+reason "Completed" (code 0) or "Error"; SIGTERM ends a container with 143, the kill at the
+timeout with 137, as for a process that does not handle signals.
+
+A container's state is a pure function of the clock: an expired run time is noticed by the next
+status or list call, so the runtime has no background task and needs no `run()`. Images are
+"pulled" at once and listed afterwards. Each container logs a few lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field, replace
+
+from kube_lite.agent.cri import (
+    Container,
+    ContainerConfig,
+    ContainerFilter,
+    ContainerState,
+    ContainerStatus,
+    Image,
+    NotFoundError,
+    PodSandbox,
+    PodSandboxConfig,
+    PodSandboxFilter,
+    PodSandboxStatus,
+    RuntimeCondition,
+    RuntimeServiceError,
+    RuntimeStatus,
+    SandboxState,
+    VersionInfo,
+    matches_labels,
+    normalize_image,
+)
+from kube_lite.clock import Clock, RealClock
+
+ANNOTATION_PREFIX = "fake.kube-lite.dev/"
+RUN_SECONDS = ANNOTATION_PREFIX + "run-seconds"
+EXIT_CODE = ANNOTATION_PREFIX + "exit-code"
+START_SECONDS = ANNOTATION_PREFIX + "start-seconds"
+STOP_SECONDS = ANNOTATION_PREFIX + "stop-seconds"
+
+SIGTERM_EXIT = 143
+SIGKILL_EXIT = 137
+FAKE_IMAGE_SIZE = 4_194_304
+
+
+@dataclass
+class _Behaviour:
+    run_seconds: float | None = None
+    exit_code: int = 0
+    start_seconds: float = 0.0
+    stop_seconds: float = 0.0
+
+
+def _behaviour(name: str, sandbox: PodSandboxConfig, config: ContainerConfig) -> _Behaviour:
+    def value(key: str) -> str | None:
+        for source in (config.annotations, sandbox.annotations):
+            for k in (f"{key}.{name}", key):
+                if k in source:
+                    return source[k]
+        return None
+
+    def number(key: str) -> float | None:
+        raw = value(key)
+        if raw is None:
+            return None
+        try:
+            return max(float(raw), 0.0)
+        except ValueError:
+            raise RuntimeServiceError(f"invalid annotation {key}={raw!r}: not a number") from None
+
+    b = _Behaviour()
+    b.run_seconds = number(RUN_SECONDS)
+    code = number(EXIT_CODE)
+    if code is not None:
+        b.exit_code = int(code)
+        if b.run_seconds is None:
+            b.run_seconds = 0.0
+    b.start_seconds = number(START_SECONDS) or 0.0
+    b.stop_seconds = number(STOP_SECONDS) or 0.0
+    return b
+
+
+@dataclass
+class _Sandbox:
+    id: str
+    config: PodSandboxConfig
+    state: SandboxState
+    created_at: float
+
+
+@dataclass
+class _Container:
+    id: str
+    sandbox_id: str
+    config: ContainerConfig
+    behaviour: _Behaviour
+    image_ref: str
+    state: ContainerState
+    created_at: float
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    exit_code: int = 0
+    reason: str = ""
+    logs: list[str] = field(default_factory=list)
+
+
+class FakeRuntime:
+    """An in-memory ContainerRuntime (entry point kube_lite.runtimes: fake)."""
+
+    runtime_name = "fake"
+    runtime_version = "0.1"
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or RealClock()
+        self._ids = itertools.count(1)
+        self._sandboxes: dict[str, _Sandbox] = {}
+        self._containers: dict[str, _Container] = {}
+        self._images: dict[str, Image] = {}  # by image id
+
+    @classmethod
+    def for_node(cls, node_name: str, *, clock: Clock | None = None, state_dir: object = None) -> FakeRuntime:
+        """The runtime of node `node_name` (the plugin constructor the agent's wiring calls;
+        the fake keeps nothing on disk, so `state_dir` is unused)."""
+        return cls(clock)
+
+    def _new_id(self, kind: str) -> str:
+        return hashlib.sha256(f"{kind}-{next(self._ids)}-{id(self)}".encode()).hexdigest()
+
+    # ------------------------------------------------------------------ runtime
+
+    async def version(self) -> VersionInfo:
+        return VersionInfo(self.runtime_name, self.runtime_version)
+
+    async def status(self) -> RuntimeStatus:
+        return RuntimeStatus((RuntimeCondition("RuntimeReady", True), RuntimeCondition("NetworkReady", True)))
+
+    # ------------------------------------------------------------------ sandboxes
+
+    async def run_pod_sandbox(self, config: PodSandboxConfig) -> str:
+        sandbox_id = self._new_id("sandbox")
+        self._sandboxes[sandbox_id] = _Sandbox(sandbox_id, config, SandboxState.READY, self.clock.time())
+        return sandbox_id
+
+    async def stop_pod_sandbox(self, sandbox_id: str) -> None:
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            return
+        for container in self._containers_of(sandbox_id):
+            self._terminate(container, SIGKILL_EXIT, "Error", "killed: sandbox stopped")
+        sandbox.state = SandboxState.NOTREADY
+
+    async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        if sandbox_id not in self._sandboxes:
+            return
+        await self.stop_pod_sandbox(sandbox_id)
+        for container in self._containers_of(sandbox_id):
+            del self._containers[container.id]
+        del self._sandboxes[sandbox_id]
+
+    async def pod_sandbox_status(self, sandbox_id: str) -> PodSandboxStatus:
+        sandbox = self._sandbox(sandbox_id)
+        return PodSandboxStatus(
+            id=sandbox.id, metadata=sandbox.config.metadata, state=sandbox.state, created_at=sandbox.created_at,
+            labels=dict(sandbox.config.labels), annotations=dict(sandbox.config.annotations),
+        )
+
+    async def list_pod_sandboxes(self, filter: PodSandboxFilter | None = None) -> list[PodSandbox]:
+        out = []
+        for s in self._sandboxes.values():
+            if filter is not None and (
+                (filter.id and s.id != filter.id)
+                or (filter.state is not None and s.state != filter.state)
+                or not matches_labels(s.config.labels, filter.label_selector)
+            ):
+                continue
+            out.append(PodSandbox(s.id, s.config.metadata, s.state, s.created_at, dict(s.config.labels),
+                                  dict(s.config.annotations)))
+        return out
+
+    def _sandbox(self, sandbox_id: str) -> _Sandbox:
+        try:
+            return self._sandboxes[sandbox_id]
+        except KeyError:
+            raise NotFoundError(f"pod sandbox {sandbox_id!r} not found") from None
+
+    def _containers_of(self, sandbox_id: str) -> list[_Container]:
+        return [c for c in self._containers.values() if c.sandbox_id == sandbox_id]
+
+    # ------------------------------------------------------------------ containers
+
+    async def create_container(self, sandbox_id: str, config: ContainerConfig, sandbox_config: PodSandboxConfig) -> str:
+        sandbox = self._sandbox(sandbox_id)
+        if sandbox.state != SandboxState.READY:
+            raise RuntimeServiceError(f"pod sandbox {sandbox_id!r} is not ready")
+        image = self._find_image(config.image)
+        if image is None:
+            raise RuntimeServiceError(f"image {config.image!r} not present: pull it first")
+        behaviour = _behaviour(config.metadata.name, sandbox_config, config)
+        container_id = self._new_id("container")
+        digest = image.repo_digests[0] if image.repo_digests else image.id
+        self._containers[container_id] = _Container(
+            container_id, sandbox_id, config, behaviour, digest, ContainerState.CREATED, self.clock.time(),
+        )
+        return container_id
+
+    async def start_container(self, container_id: str) -> None:
+        container = self._container(container_id)
+        if container.state != ContainerState.CREATED:
+            raise RuntimeServiceError(
+                f"container {container_id!r} is {container.state.name.lower()}, not created: cannot start it"
+            )
+        if container.behaviour.start_seconds:
+            await self.clock.sleep(container.behaviour.start_seconds)
+            if container.state != ContainerState.CREATED:  # removed or stopped meanwhile
+                raise RuntimeServiceError(f"container {container_id!r} went away while starting")
+        container.state = ContainerState.RUNNING
+        container.started_at = self.clock.time()
+        config = container.config
+        command = " ".join([*config.command, *config.args]) or "(image entrypoint)"
+        self._log(container, f"fake container {config.metadata.name} started from {config.image}")
+        self._log(container, f"command: {command}")
+        if container.behaviour.run_seconds is None:
+            self._log(container, "running until stopped")
+        else:
+            self._log(container, f"will exit with code {container.behaviour.exit_code} "
+                                 f"after {container.behaviour.run_seconds:g}s")
+        self._refresh(container)
+
+    async def stop_container(self, container_id: str, timeout: float) -> None:  # noqa: ASYNC109 - CRI's name: the SIGTERM grace
+        container = self._containers.get(container_id)
+        if container is None:
+            return
+        self._refresh(container)
+        if container.state == ContainerState.CREATED:
+            self._terminate(container, SIGKILL_EXIT, "Error", "stopped before it started")
+            return
+        if container.state != ContainerState.RUNNING:
+            return
+        self._log(container, "received SIGTERM")
+        timeout = max(float(timeout), 0.0)
+        wait = min(container.behaviour.stop_seconds, timeout)
+        if wait > 0:
+            await self.clock.sleep(wait)
+            self._refresh(container)
+            if container.state != ContainerState.RUNNING:
+                return  # it ended on its own (or was killed) meanwhile
+        if container.behaviour.stop_seconds <= timeout:
+            self._terminate(container, SIGTERM_EXIT, "Error", "exited on SIGTERM")
+        else:
+            self._terminate(container, SIGKILL_EXIT, "Error", f"killed (SIGKILL) after {timeout:g}s grace")
+
+    async def remove_container(self, container_id: str) -> None:
+        container = self._containers.pop(container_id, None)
+        if container is not None and container.state in (ContainerState.RUNNING, ContainerState.CREATED):
+            self._terminate(container, SIGKILL_EXIT, "Error", "killed: removed")
+
+    async def container_status(self, container_id: str) -> ContainerStatus:
+        container = self._container(container_id)
+        self._refresh(container)
+        image = self._find_image(container.config.image)
+        return ContainerStatus(
+            id=container.id,
+            metadata=container.config.metadata,
+            state=container.state,
+            created_at=container.created_at,
+            started_at=container.started_at,
+            finished_at=container.finished_at,
+            exit_code=container.exit_code,
+            image=image.repo_tags[0] if image and image.repo_tags else container.config.image,
+            image_ref=container.image_ref,
+            reason=container.reason,
+            labels=dict(container.config.labels),
+            annotations=dict(container.config.annotations),
+            log_path=container.config.log_path,
+        )
+
+    async def list_containers(self, filter: ContainerFilter | None = None) -> list[Container]:
+        out = []
+        for c in self._containers.values():
+            self._refresh(c)
+            if filter is not None and (
+                (filter.id and c.id != filter.id)
+                or (filter.state is not None and c.state != filter.state)
+                or (filter.pod_sandbox_id and c.sandbox_id != filter.pod_sandbox_id)
+                or not matches_labels(c.config.labels, filter.label_selector)
+            ):
+                continue
+            out.append(Container(c.id, c.sandbox_id, c.config.metadata, c.config.image, c.image_ref, c.state,
+                                 c.created_at, dict(c.config.labels), dict(c.config.annotations)))
+        return out
+
+    async def container_logs(self, container_id: str, *, tail_lines: int | None = None) -> list[str]:
+        container = self._container(container_id)
+        self._refresh(container)
+        lines = list(container.logs)
+        if tail_lines is not None:
+            lines = lines[-tail_lines:] if tail_lines > 0 else []
+        return lines
+
+    def _container(self, container_id: str) -> _Container:
+        try:
+            return self._containers[container_id]
+        except KeyError:
+            raise NotFoundError(f"container {container_id!r} not found") from None
+
+    def _refresh(self, container: _Container) -> None:
+        """Let an expired run time end the container, at the moment it expired."""
+        run = container.behaviour.run_seconds
+        if container.state != ContainerState.RUNNING or run is None:
+            return
+        ends_at = container.started_at + run
+        if self.clock.time() >= ends_at:
+            code = container.behaviour.exit_code
+            self._finish(container, code, "Completed" if code == 0 else "Error", f"exited with code {code}", ends_at)
+
+    def _terminate(self, container: _Container, code: int, reason: str, line: str) -> None:
+        """End the container now, unless it has ended already (or its run time expired first)."""
+        self._refresh(container)
+        if container.state in (ContainerState.EXITED, ContainerState.UNKNOWN):
+            return
+        self._finish(container, code, reason, line, self.clock.time())
+
+    def _finish(self, container: _Container, code: int, reason: str, line: str, at: float) -> None:
+        container.state = ContainerState.EXITED
+        container.exit_code = code
+        container.reason = reason
+        container.finished_at = at
+        self._log(container, line)
+
+    def _log(self, container: _Container, line: str) -> None:
+        container.logs.append(line)
+
+    # ------------------------------------------------------------------ images
+
+    async def pull_image(self, image: str) -> str:
+        existing = self._find_image(image)
+        if existing is not None:
+            return existing.id
+        ref = normalize_image(image)
+        if "@" in ref:  # pulled by digest: known by that digest only
+            tags: tuple[str, ...] = ()
+            digests = (ref,)
+        else:
+            repo = ref.rsplit(":", 1)[0]
+            tags = (ref,)
+            digests = (f"{repo}@sha256:{hashlib.sha256(ref.encode()).hexdigest()}",)
+        image_id = "sha256:" + hashlib.sha256(f"id:{ref}".encode()).hexdigest()
+        self._images[image_id] = Image(image_id, tags, digests, FAKE_IMAGE_SIZE)
+        return image_id
+
+    async def list_images(self) -> list[Image]:
+        return list(self._images.values())
+
+    async def image_status(self, image: str) -> Image | None:
+        return self._find_image(image)
+
+    async def remove_image(self, image: str) -> None:
+        found = self._find_image(image)
+        if found is not None:
+            del self._images[found.id]
+
+    def _find_image(self, image: str) -> Image | None:
+        if image in self._images:
+            return self._images[image]
+        ref = normalize_image(image)
+        for candidate in self._images.values():
+            if ref in candidate.repo_tags or ref in candidate.repo_digests:
+                return candidate
+        return None
+
+    # ------------------------------------------------------------------ test helpers
+
+    def kill_sandbox(self, sandbox_id: str) -> None:
+        """Make a sandbox die under the agent's feet (its containers with it), as a crashed
+        runtime shim would."""
+        sandbox = self._sandbox(sandbox_id)
+        for container in self._containers_of(sandbox_id):
+            self._terminate(container, SIGKILL_EXIT, "Error", "killed: sandbox died")
+        sandbox.state = SandboxState.NOTREADY
+
+    def replace_behaviour(self, container_id: str, **changes: float) -> None:
+        """Change a container's behaviour (run_seconds, exit_code, ...) after creation."""
+        container = self._container(container_id)
+        container.behaviour = replace(container.behaviour, **changes)  # type: ignore[arg-type]
