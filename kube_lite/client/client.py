@@ -47,6 +47,8 @@ class Client:
     def __init__(self, transport: Transport, kinds: KindRegistry | None = None) -> None:
         self.transport = transport
         self.kinds = kinds or KindRegistry.with_builtins()
+        # Name lookups scan the registry; components ask for the same few kinds constantly.
+        self._resolved: dict[type | str, KindInfo] = {}
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -62,12 +64,13 @@ class Client:
     def kind(self, ref: KindRef) -> KindInfo:
         if isinstance(ref, KindInfo):
             return ref
-        if isinstance(ref, type):
-            info = self.kinds.for_type(ref)
-        else:
-            info = self.kinds.resolve(ref)
+        info = self._resolved.get(ref)
+        if info is not None:
+            return info
+        info = self.kinds.for_type(ref) if isinstance(ref, type) else self.kinds.resolve(ref)
         if info is None:
             raise ValueError(f"unknown kind {ref!r}")
+        self._resolved[ref] = info
         return info
 
     def path(self, kind: KindInfo, namespace: str | None = None, name: str | None = None, sub: str | None = None) -> str:
