@@ -23,6 +23,23 @@ log = structlog.get_logger(__name__)
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
+# Create-only kinds answered by the server and never stored.
+_REVIEWS = {
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+    ("authorization.k8s.io", "localsubjectaccessreviews"),
+}
+
+# Subresources that PUT and PATCH write through the registry (scale has its own handler), and
+# DELETE, which only applies to the object itself.
+_WRITABLE_SUBRESOURCES = {
+    "PUT": ("", "status", "finalize", "approval", "ephemeralcontainers", "resize"),
+    "PATCH": ("", "status", "approval", "ephemeralcontainers", "resize"),
+    "DELETE": ("",),
+}
+
 BOOKMARK_INTERVAL = 60.0
 DEFAULT_WATCH_TIMEOUT = 1800.0
 
@@ -90,7 +107,12 @@ class ResourceHandlers:
         if sub == "scale":
             await self.scale(req, kind, namespace, name)
             return
-        if method == "GET":
+        if method == "GET" and sub == "log" and kind.plural == "pods" and not kind.group:
+            await self.pod_log(req, kind, namespace, name)
+        elif method == "GET" and sub not in ("", "status", "approval", "ephemeralcontainers", "resize"):
+            # exec, attach, portforward and proxy need a node agent to stream from
+            raise errors.method_not_allowed(method, f"{kind.plural}/{sub}")
+        elif method == "GET":
             if req.flag("watch"):
                 req.query["fieldSelector"] = f"metadata.name={name}"
                 await self.watch(req, kind, namespace)
@@ -98,6 +120,8 @@ class ResourceHandlers:
             self._check_verb(kind, "get")
             obj = await self.registry.get(kind, namespace, name)
             await self.send_object(req, kind, 200, obj.raw, obj.obj)
+        elif method in ("PUT", "PATCH", "DELETE") and sub not in _WRITABLE_SUBRESOURCES.get(method, ()):
+            raise errors.method_not_allowed(method, f"{kind.plural}/{sub}")
         elif method == "PUT":
             self._check_verb(kind, "update")
             await self.update(req, kind, namespace, name, sub)
@@ -137,6 +161,7 @@ class ResourceHandlers:
                 f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: the body must be a JSON object'
             )
         self._field_validation(req, kind, data)
+        typecheck(kind, data)
         return data
 
     def _field_validation(self, req: Request, kind: KindInfo, data: dict[str, Any]) -> None:
@@ -152,12 +177,12 @@ class ResourceHandlers:
         if not unknown:
             return
         if mode == "Strict":
-            listed = ", ".join(f'unknown field "{u}"' for u in unknown)
+            listed = ", ".join(f"unknown field {json_quote(u)}" for u in unknown)
             raise errors.bad_request(
                 f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: strict decoding error: {listed}'
             )
         for u in unknown:
-            req.warn(f'unknown field "{u}"')
+            req.warn(f"unknown field {json_quote(u)}")
 
     # ------------------------------------------------------------------ verbs
 
@@ -192,8 +217,77 @@ class ResourceHandlers:
 
     async def create(self, req: Request, kind: KindInfo, namespace: str) -> None:
         obj = self._decode_object(req, kind)
+        if (kind.group, kind.plural) in _REVIEWS:
+            await self.app.respond_json(req, 201, self.review(req, kind, namespace, obj))
+            return
         created = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=_dry_run(req))
         await self.send_object(req, kind, 201, None, created)
+
+    def review(self, req: Request, kind: KindInfo, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """The answer to a create-only review (never stored): who the requester is, or whether a
+        user may do something, as the server's authorizer decides."""
+        from kube_lite.server.auth import AllowAll, Attributes, Decision
+        from kube_lite.store.admission import UserInfo
+
+        if kind.struct is not None:  # type-check the body as Kubernetes' decoder does
+            try:
+                msgspec.convert(obj, kind.struct, str_keys=True)
+            except msgspec.ValidationError as exc:
+                raise errors.bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {exc}') from None
+        answer = {k: v for k, v in obj.items() if k in ("apiVersion", "kind", "spec")}
+        answer["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k in ("name", "namespace", "labels", "annotations")}
+        user = req.user
+        if kind.plural == "selfsubjectreviews":
+            info: dict[str, Any] = {"username": user.name, "groups": list(user.groups)}
+            if user.uid:
+                info["uid"] = user.uid
+            if user.extra:
+                info["extra"] = user.extra
+            answer["status"] = {"userInfo": info}
+            return answer
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        if kind.plural == "selfsubjectrulesreviews":
+            if not spec.get("namespace"):
+                raise errors.invalid(kind.kind, kind.group, "", [("spec.namespace", "FieldValueRequired", "Required value")])
+            # Rules come with RBAC; until then every authenticated user may do everything.
+            answer["status"] = {
+                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                "incomplete": False,
+            }
+            return answer
+        if kind.plural in ("subjectaccessreviews", "localsubjectaccessreviews"):
+            user = UserInfo(str(spec.get("user") or ""), tuple(spec.get("groups") or ()), str(spec.get("uid") or ""), dict(spec.get("extra") or {}))
+        resource = spec.get("resourceAttributes")
+        non_resource = spec.get("nonResourceAttributes")
+        if bool(resource) == bool(non_resource):
+            raise errors.invalid(
+                kind.kind, kind.group, "",
+                [("spec.resourceAttributes", "FieldValueInvalid", "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified")],
+            )
+        if resource:
+            if kind.plural == "localsubjectaccessreviews" and resource.get("namespace") != namespace:
+                raise errors.invalid(
+                    kind.kind, kind.group, "",
+                    [("spec.resourceAttributes.namespace", "FieldValueInvalid", f"Invalid value: {json_quote(resource.get('namespace') or '')}: must match metadata.namespace")],
+                )
+            attrs = Attributes(
+                user, str(resource.get("verb") or ""), resource_request=True, namespace=str(resource.get("namespace") or ""),
+                api_group=str(resource.get("group") or ""), api_version=str(resource.get("version") or ""),
+                resource=str(resource.get("resource") or ""), subresource=str(resource.get("subresource") or ""),
+                name=str(resource.get("name") or ""),
+            )
+        else:
+            attrs = Attributes(user, str(non_resource.get("verb") or ""), path=str(non_resource.get("path") or ""))
+        authorizer = getattr(self.app, "authorizer", None) or AllowAll()
+        decision, reason = authorizer.authorize(attrs)
+        status: dict[str, Any] = {"allowed": decision is Decision.ALLOW}
+        if decision is Decision.DENY:
+            status["denied"] = True
+        if reason:
+            status["reason"] = reason
+        answer["status"] = status
+        return answer
 
     async def update(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
         obj = self._decode_object(req, kind)
@@ -223,6 +317,17 @@ class ResourceHandlers:
             data = decode_body(req)
             if not isinstance(data, dict):
                 raise errors.bad_request("DeleteOptions: the body must be a JSON object")
+            from kube_lite.api.meta import DeleteOptions
+
+            try:
+                msgspec.convert(data, DeleteOptions)
+            except msgspec.ValidationError as exc:
+                raise errors.bad_request(f"DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: {describe_type_error(exc)}") from None
+            if data.get("orphanDependents") is not None and data.get("propagationPolicy"):
+                raise errors.invalid(
+                    "DeleteOptions", "meta.k8s.io", "",
+                    [("propagationPolicy", "FieldValueInvalid", f'Invalid value: "{data["propagationPolicy"]}": orphanDependents and deletionPropagation cannot be both set')],
+                )
             options.update(data)
         for key in ("gracePeriodSeconds",):
             value = req.int_param(key)
@@ -306,15 +411,20 @@ class ResourceHandlers:
             from kube_lite.server.app import decode_body
 
             body = decode_body(req)
-            if not isinstance(body, dict):
-                raise errors.bad_request("Scale: the body must be a JSON object")
+            if not isinstance(body, dict) or not isinstance(body.get("spec", {}), dict) or not isinstance(body.get("metadata", {}), dict):
+                raise errors.bad_request('Scale in version "v1" cannot be handled as a Scale: the body, its spec and metadata must be JSON objects')
             wanted = (body.get("spec") or {}).get("replicas")
+            if wanted is not None and (not isinstance(wanted, int) or isinstance(wanted, bool)):
+                raise errors.bad_request(f'Scale in version "v1" cannot be handled as a Scale: spec.replicas: expected an integer, got {json_quote(str(wanted))}')
             rv = (body.get("metadata") or {}).get("resourceVersion")
         else:
             apply_patch = patch_function(req, kind, scale=True)
             current = await self.registry.get(kind, namespace, name)
             patched = apply_patch(to_scale(current.obj))
-            wanted = (patched.get("spec") or {}).get("replicas")
+            spec = patched.get("spec") if isinstance(patched, dict) else None
+            if not isinstance(spec, dict):
+                raise errors.invalid("Scale", "autoscaling", name, [("spec", "FieldValueInvalid", f"Invalid value: {json_quote(str(spec))}: must be an object")])
+            wanted = spec.get("replicas")
             rv = None
         if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 0:
             raise errors.invalid("Scale", "autoscaling", name, [("spec.replicas", "FieldValueInvalid", f"Invalid value: {wanted!r}: must be greater than or equal to 0")])
@@ -328,12 +438,45 @@ class ResourceHandlers:
         updated = await self.registry.patch(kind, namespace, name, set_replicas, user=req.user, dry_run=_dry_run(req))
         await self.app.respond_json(req, 200, to_scale(updated))
 
+    async def pod_log(self, req: Request, kind: KindInfo, namespace: str, name: str) -> None:
+        """GET pods/NAME/log: the container is checked as Kubernetes checks it; a pod no node
+        runs has no log yet (an empty 200, as Kubernetes answers)."""
+        pod = (await self.registry.get(kind, namespace, name)).obj
+        spec = pod.get("spec") or {}
+        containers = [c.get("name", "") for c in spec.get("containers") or []]
+        init = [c.get("name", "") for c in spec.get("initContainers") or []]
+        ephemeral = [c.get("name", "") for c in spec.get("ephemeralContainers") or []]
+        wanted = req.query.get("container") or ""
+        if not wanted:
+            if len(containers) == 1:
+                wanted = containers[0]
+            else:
+                message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+                if init:
+                    message += f" or one of the init containers: [{' '.join(init)}]"
+                if ephemeral:
+                    message += f" or one of the ephemeral containers: [{' '.join(ephemeral)}]"
+                raise errors.bad_request(message)
+        if wanted not in (*containers, *init, *ephemeral):
+            raise errors.bad_request(f"container {wanted} is not valid for pod {name}")
+        node = spec.get("nodeName")
+        if not node:
+            await self.app.respond(req, 200, b"", b"text/plain")
+            return
+        raise errors.service_unavailable(f"no node agent serves the logs of node {node} yet")
+
     async def pod_subresource_create(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
         from kube_lite.server.app import decode_body
 
         body = decode_body(req)
         if not isinstance(body, dict):
             raise errors.bad_request(f"{sub}: the body must be a JSON object")
+        body_kind = self.app.kinds.by_kind("", "Binding") if sub == "binding" else self.app.kinds.by_kind("policy", "Eviction")
+        if body_kind is not None:
+            typecheck(body_kind, body)
+        body_name = (body.get("metadata") or {}).get("name")
+        if sub == "eviction" and body_name and body_name != name:
+            raise errors.bad_request("name in URL does not match name in Eviction object")
         if sub == "binding":
             target = body.get("target") or {}
             node = target.get("name")
@@ -470,6 +613,10 @@ class ResourceHandlers:
         await req.send({"type": "http.response.start", "status": 200, "headers": headers})
 
 
+def json_quote(text: str) -> str:
+    return _encode(text).decode()
+
+
 def _now(app: APIServerApp) -> str:
     return app.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -564,3 +711,26 @@ def _as_bytes(body: Any) -> bytes:
 
 def deep_copy(obj: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(obj)
+
+
+def describe_type_error(exc: msgspec.ValidationError) -> str:
+    """msgspec's "Expected `int`, got `str` - at `$.spec.replicas`" in Kubernetes' words."""
+    text = str(exc)
+    if " - at `$." in text:
+        what, _, where = text.partition(" - at `$.")
+        return f"json: cannot unmarshal into field {where.rstrip('`')}: {what}"
+    return text
+
+
+def typecheck(kind: KindInfo, data: dict[str, Any]) -> None:
+    """400 BadRequest, as Kubernetes' decoder answers, when a field of a built-in kind has the
+    wrong JSON type (a string for spec.replicas, a number for spec)."""
+    struct = kind.struct
+    if struct is None:
+        return
+    try:
+        msgspec.convert(data, struct, str_keys=True)
+    except msgspec.ValidationError as exc:
+        raise errors.bad_request(
+            f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {describe_type_error(exc)}'
+        ) from None

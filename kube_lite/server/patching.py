@@ -25,8 +25,20 @@ SUPPORTED = (JSON, MERGE, STRATEGIC)
 
 
 def _decode(req: Request) -> Any:
+    from kube_lite.server.app import MAX_DEPTH, _too_deep
+
     if not req.body.strip():
         raise errors.bad_request("the body of the request was empty")
+    try:
+        data = _decode_any(req)
+    except RecursionError:
+        raise errors.bad_request("the patch is nested too deeply") from None
+    if isinstance(data, (dict, list)) and _too_deep(data):
+        raise errors.bad_request(f"the patch is nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _decode_any(req: Request) -> Any:
     try:
         return msgspec.json.decode(req.body)
     except msgspec.DecodeError:
@@ -41,7 +53,7 @@ def _raise(exc: PatchError) -> None:
     if exc.code == 422:
         raise errors.APIError(
             422, "Invalid", "the server rejected our request due to an error in our request",
-            details={"causes": [{"reason": "FieldValueInvalid", "message": exc.message}]},
+            details={"causes": [{"reason": "UnexpectedServerResponse", "message": exc.message}]},
         ) from None
     if exc.code == 413:
         raise errors.too_large(exc.message) from None

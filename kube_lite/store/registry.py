@@ -63,6 +63,19 @@ def _strip_rv(obj: dict[str, Any]) -> bytes:
             meta["resourceVersion"] = rv
 
 
+# ObjectMeta fields that Kubernetes encodes with omitempty: an empty value (a label map
+# emptied by `kubectl label x-`, say) is not stored and not shown.
+_OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields", "generateName")
+
+
+def _drop_empty_meta(obj: dict[str, Any]) -> None:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for field in _OMIT_EMPTY_META:
+            if field in meta and meta[field] in ({}, [], "", None):
+                del meta[field]
+
+
 def _without(obj: dict[str, Any], *paths: tuple[str, ...]) -> dict[str, Any]:
     out = dict(obj)
     out["metadata"] = dict(obj.get("metadata") or {})
@@ -159,6 +172,16 @@ class Registry:
                     }
                 ],
             )
+
+    def _allocate(self, kind: KindInfo, obj: dict[str, Any], namespace: str, name: str) -> None:
+        """Let the strategy allocate what its kind holds cluster-wide (services' cluster IPs
+        and node ports), given every other stored object of the kind."""
+        allocate = getattr(strategy_for(kind), "allocate", None)
+        if allocate is None:
+            return
+        own = self._key(kind, namespace, name)
+        others = [o.obj for o in self.cache.cache(strategy_for(kind).resource).list("") if o.key != own]
+        allocate(obj, others)
 
     def _type_meta(self, kind: KindInfo, obj: dict[str, Any]) -> None:
         api_version = strategy_for(kind).api_version
@@ -293,6 +316,8 @@ class Registry:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request was in an unknown format")
         self._type_meta(kind, obj)
+        for key in [k for k, v in obj.items() if v is None]:
+            del obj[key]  # a null field is an unset one
         meta = obj.get("metadata")
         if meta is None:
             meta = obj["metadata"] = {}
@@ -321,8 +346,15 @@ class Registry:
         if strategy_for(kind).has_generation:
             meta["generation"] = 1
         strategy_for(kind).prepare_for_create(obj)
+        strategy_for(kind).record_requester(obj, user)
+        self._allocate(kind, obj, namespace, name)
         await self.admission.run(AdmissionRequest("CREATE", kind, namespace, name, obj, None, user, subresource, dry_run))
-        name = obj["metadata"]["name"]
+        name = obj["metadata"].get("name") or ""
+        if not name:
+            raise errors.invalid(
+                kind.kind, kind.group, "", [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")]
+            )
+        _drop_empty_meta(obj)
         if dry_run:
             return obj
         key = self._key(kind, namespace, name)
@@ -356,8 +388,8 @@ class Registry:
             raise errors.bad_request("the body of the request was in an unknown format")
         self._type_meta(kind, obj)
         meta = obj.setdefault("metadata", {})
-        if meta.get("name") not in (None, name):
-            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})")
+        if meta.get("name") != name:
+            raise errors.bad_request(f"the name of the object ({meta.get('name') or ''}) does not match the name on the URL ({name})")
         if kind.namespaced and meta.get("namespace") not in (None, namespace):
             raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
         wanted_rv = meta.get("resourceVersion")
@@ -387,6 +419,8 @@ class Registry:
     ) -> dict[str, Any]:
         old = current.obj
         new = strategy_for(kind).prepare_for_update(new, old, subresource)
+        if not subresource:
+            self._allocate(kind, new, namespace, name)
         meta = new["metadata"]
         old_meta = old["metadata"]
         for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name"):
@@ -399,6 +433,7 @@ class Registry:
         meta["resourceVersion"] = old_meta.get("resourceVersion")
         await self.admission.run(AdmissionRequest("UPDATE", kind, namespace, name, new, old, user, subresource, dry_run))
         meta = new["metadata"]  # admission may have replaced it
+        _drop_empty_meta(new)
         if new == old:
             return copy.deepcopy(old)
         if dry_run:

@@ -9,11 +9,14 @@ Terminating phase of namespaces).
 from __future__ import annotations
 
 import copy
+import ipaddress
+import random
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kube_lite.api.registry import KindInfo
+    from kube_lite.store.admission import UserInfo
 
 # Groups whose resources are stored under their plural alone (as Kubernetes does); custom
 # resources are stored under "<plural>.<group>" so that no two kinds share a key segment.
@@ -51,6 +54,9 @@ class Strategy:
         subresource)."""
         if self.has_status:
             obj.pop("status", None)
+
+    def record_requester(self, obj: dict[str, Any], user: UserInfo) -> None:
+        """Write who creates the object into it, for kinds that record it (CSRs)."""
 
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> dict[str, Any]:
         """The object to store: the main resource keeps the old status; the status subresource
@@ -92,7 +98,7 @@ class Strategy:
 
 class PodStrategy(Strategy):
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
-        obj["status"] = {"phase": "Pending"}
+        obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
 
     def spec_changed(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
         return new.get("spec") != old.get("spec")
@@ -114,6 +120,60 @@ class PodStrategy(Strategy):
     def finalizers_delete(self, obj: dict[str, Any]) -> bool:
         # A terminating pod whose finalizers are gone still waits for its kubelet (grace).
         return not obj["metadata"].get("finalizers") and int(obj["metadata"].get("deletionGracePeriodSeconds") or 0) == 0
+
+
+_QOS_RESOURCES = ("cpu", "memory")
+
+
+def pod_qos_class(spec: dict[str, Any]) -> str:
+    """The pod's quality-of-service class from its containers' cpu and memory requests and
+    limits (pod-level resources, when set, decide instead): BestEffort when none is set,
+    Guaranteed when every container limits both and requests equal limits, else Burstable.
+    A request left out counts as its limit, as defaulting copies limits into requests."""
+    from kube_lite.api.quantity import QuantityError, parse_quantity
+
+    def amount(value: Any) -> Any:
+        try:
+            return parse_quantity(value).value
+        except (QuantityError, TypeError, ValueError):
+            return None
+
+    def totals(resources: dict[str, Any], requests: dict[str, Any], limits: dict[str, Any]) -> bool:
+        """Add one resource block; whether it limits both cpu and memory."""
+        req = resources.get("requests")
+        lim = resources.get("limits")
+        req = req if isinstance(req, dict) else {}
+        lim = lim if isinstance(lim, dict) else {}
+        limited = 0
+        for name in _QOS_RESOURCES:
+            limit = amount(lim.get(name)) if name in lim else None
+            request = amount(req.get(name)) if name in req else limit
+            if request:
+                requests[name] = requests.get(name, 0) + request
+            if limit:
+                limits[name] = limits.get(name, 0) + limit
+                limited += 1
+        return limited == len(_QOS_RESOURCES)
+
+    if not isinstance(spec, dict):
+        return "BestEffort"  # validation reports the malformed spec
+    requests: dict[str, Any] = {}
+    limits: dict[str, Any] = {}
+    pod_resources = spec.get("resources")
+    if isinstance(pod_resources, dict) and (pod_resources.get("requests") or pod_resources.get("limits")):
+        guaranteed = totals(pod_resources, requests, limits)
+    else:
+        guaranteed = True
+        containers = [spec.get("initContainers"), spec.get("containers")]
+        for container in [c for group in containers if isinstance(group, list) for c in group]:
+            if isinstance(container, dict):
+                resources = container.get("resources")
+                guaranteed = totals(resources if isinstance(resources, dict) else {}, requests, limits) and guaranteed
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and requests == limits:
+        return "Guaranteed"
+    return "Burstable"
 
 
 class NamespaceStrategy(Strategy):
@@ -147,6 +207,9 @@ class NamespaceStrategy(Strategy):
         return 0
 
     def prepare_for_delete(self, obj: dict[str, Any]) -> None:
+        # Kubernetes' namespace storage sets only the deletion timestamp and the phase: a
+        # namespace has no grace period.
+        obj["metadata"].pop("deletionGracePeriodSeconds", None)
         obj.setdefault("status", {})["phase"] = "Terminating"
 
 
@@ -179,27 +242,199 @@ class JobStrategy(Strategy):
         generate_job_selector(obj)
 
 
+# The service IP range (kubeadm's default) and node port range Kubernetes allocates from.
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+NODE_PORT_RANGE = (30000, 32767)
+
+
 class ServiceStrategy(Strategy):
     # Allocated fields that an update may omit (kubectl replace of an edited manifest) and
     # that must then carry over, as Kubernetes' Service REST does.
     _KEPT = ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "healthCheckNodePort")
+
+    def allocate(self, obj: dict[str, Any], others: list[dict[str, Any]], rng: random.Random | None = None) -> None:
+        """Give the service a cluster IP (unless headless or ExternalName) and its ports node
+        ports (NodePort and LoadBalancer types), as Kubernetes' Service REST does on create
+        and on updates that need new ones. `others` are the other stored services: what they
+        hold is taken. 422 Invalid for a requested IP or port that is taken or out of range."""
+        from kube_lite.api import errors
+
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        rng = rng or random.SystemRandom()
+        meta = obj.get("metadata") or {}
+        kind_name = meta.get("name") or ""
+        used_ips: set[str] = set()
+        used_ports: set[int] = set()
+        for other in others:
+            other_spec = other.get("spec") or {}
+            for ip in other_spec.get("clusterIPs") or [other_spec.get("clusterIP")]:
+                if isinstance(ip, str):
+                    used_ips.add(ip)
+            for port in other_spec.get("ports") or []:
+                if isinstance(port, dict) and isinstance(port.get("nodePort"), int):
+                    used_ports.add(port["nodePort"])
+        service_type = spec.get("type") or "ClusterIP"
+        if service_type != "ExternalName":
+            ip = spec.get("clusterIP")
+            if not ip:
+                ips = spec.get("clusterIPs")
+                ip = ips[0] if isinstance(ips, list) and ips and isinstance(ips[0], str) else None
+            if not ip:
+                spec["clusterIP"] = _free_ip(used_ips, rng)
+                if isinstance(spec.get("clusterIPs"), list) and not spec["clusterIPs"]:
+                    del spec["clusterIPs"]
+            elif ip != "None" and isinstance(ip, str):
+                problem = _ip_problem(ip, used_ips)
+                if problem:
+                    raise errors.invalid(
+                        "Service", "", kind_name,
+                        [("spec.clusterIPs", "FieldValueInvalid", f'Invalid value: ["{ip}"]: failed to allocate IP {ip}: {problem}')],
+                    )
+        wants_node_ports = service_type == "NodePort" or (
+            service_type == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is not False
+        )
+        if not wants_node_ports:
+            return
+        listed = spec.get("ports")
+        ports = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
+        taken = set(used_ports)
+        for index, port in enumerate(ports):
+            node_port = port.get("nodePort")
+            if isinstance(node_port, int) and node_port:
+                low, high = NODE_PORT_RANGE
+                problem = (
+                    f"provided port is not in the valid range. The range of valid ports is {low}-{high}"
+                    if not low <= node_port <= high
+                    else "provided port is already allocated" if node_port in taken else ""
+                )
+                if problem:
+                    raise errors.invalid(
+                        "Service", "", kind_name,
+                        [(f"spec.ports[{index}].nodePort", "FieldValueInvalid", f"Invalid value: {node_port}: {problem}")],
+                    )
+                taken.add(node_port)
+        for port in ports:
+            if not port.get("nodePort"):
+                port["nodePort"] = _free_port(taken, rng)
+                taken.add(port["nodePort"])
 
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> dict[str, Any]:
         new = super().prepare_for_update(new, old, subresource)
         spec, old_spec = new.get("spec"), old.get("spec") or {}
         if isinstance(spec, dict):
             for field in self._KEPT:
-                if field not in spec and field in old_spec:
+                # an empty value is as good as none: the allocated one stays
+                if spec.get(field) in (None, "", []) and field in old_spec:
                     spec[field] = copy.deepcopy(old_spec[field])
-            old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in old_spec.get("ports") or []}
-            for port in spec.get("ports") or []:
+            old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in old_spec.get("ports") or [] if isinstance(p, dict)}
+            for port in spec.get("ports") if isinstance(spec.get("ports"), list) else []:
+                if not isinstance(port, dict):
+                    continue
                 before = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
-                if isinstance(port, dict) and before and "nodePort" not in port and "nodePort" in before:
+                if before and not port.get("nodePort") and "nodePort" in before:
                     port["nodePort"] = before["nodePort"]
         return new
 
 
+def _ip_problem(ip: str, used: set[str]) -> str:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""  # validation reports a malformed address
+    if address not in SERVICE_CIDR:
+        return f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_CIDR}"
+    if ip in used:
+        return "provided IP is already allocated"
+    return ""
+
+
+def _free_ip(used: set[str], rng: random.Random) -> str:
+    # Kubernetes keeps the lower part of the range for static addresses and allocates
+    # dynamically from the upper part first; the range's first address is the kubernetes service.
+    first = int(SERVICE_CIDR.network_address) + 1
+    last = int(SERVICE_CIDR.broadcast_address) - 1
+    static_end = first + min(max(16, (last - first) // 16), 256)
+    for low in (static_end, first + 1):
+        for _ in range(64):
+            candidate = str(ipaddress.ip_address(rng.randint(low, last)))
+            if candidate not in used:
+                return candidate
+    for value in range(first + 1, last + 1):
+        candidate = str(ipaddress.ip_address(value))
+        if candidate not in used:
+            return candidate
+    from kube_lite.api import errors
+
+    raise errors.internal_error("failed to allocate a serviceIP: range is full")
+
+
+def _free_port(used: set[int], rng: random.Random) -> int:
+    low, high = NODE_PORT_RANGE
+    for _ in range(64):
+        candidate = rng.randint(low, high)
+        if candidate not in used:
+            return candidate
+    for candidate in range(low, high + 1):
+        if candidate not in used:
+            return candidate
+    from kube_lite.api import errors
+
+    raise errors.internal_error("failed to allocate a nodePort: range is full")
+
+
+_APPROVAL_CONDITIONS = ("Approved", "Denied")
+
+
+class CertificateSigningRequestStrategy(Strategy):
+    """The requester is recorded on create; approval conditions change only through the
+    approval subresource, the certificate and other conditions only through status."""
+
+    def record_requester(self, obj: dict[str, Any], user: UserInfo) -> None:
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        for field in ("username", "uid", "groups", "extra"):
+            spec.pop(field, None)
+        spec["username"] = user.name
+        if user.uid:
+            spec["uid"] = user.uid
+        if user.groups:
+            spec["groups"] = list(user.groups)
+        if user.extra:
+            spec["extra"] = {k: list(v) for k, v in user.extra.items()}
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> dict[str, Any]:
+        if subresource not in ("approval", "status"):
+            return super().prepare_for_update(new, old, subresource)
+        merged = copy.deepcopy(old)
+        old_status = old.get("status") if isinstance(old.get("status"), dict) else {}
+        new_status = new.get("status") if isinstance(new.get("status"), dict) else {}
+        old_conditions = [c for c in old_status.get("conditions") or [] if isinstance(c, dict)]
+        new_conditions = [c for c in new_status.get("conditions") or [] if isinstance(c, dict)]
+        if subresource == "approval":
+            # approval decisions from the request, every other condition as it was
+            conditions = [c for c in new_conditions if c.get("type") in _APPROVAL_CONDITIONS]
+            conditions += [c for c in old_conditions if c.get("type") not in _APPROVAL_CONDITIONS]
+            status = dict(old_status)
+        else:
+            conditions = [c for c in old_conditions if c.get("type") in _APPROVAL_CONDITIONS]
+            conditions += [c for c in new_conditions if c.get("type") not in _APPROVAL_CONDITIONS]
+            status = {k: v for k, v in new_status.items() if k != "conditions"}
+        if conditions:
+            status["conditions"] = conditions
+        else:
+            status.pop("conditions", None)
+        if status:
+            merged["status"] = status
+        else:
+            merged.pop("status", None)
+        return merged
+
+
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
+    ("certificates.k8s.io", "certificatesigningrequests"): CertificateSigningRequestStrategy,
     ("batch", "jobs"): JobStrategy,
     ("", "services"): ServiceStrategy,
     ("", "pods"): PodStrategy,
