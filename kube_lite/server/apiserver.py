@@ -21,6 +21,7 @@ from kube_lite.client.client import Client
 from kube_lite.client.transport import InProcessTransport
 from kube_lite.clock import Clock, RealClock
 from kube_lite.server.app import APIServerApp
+from kube_lite.store import eventttl
 from kube_lite.store.admission import SYSTEM_USER, AdmissionChain, UserInfo
 from kube_lite.store.backend import Backend, open_backend
 from kube_lite.store.builtin_admission import DefaultingPlugin, ValidationPlugin
@@ -74,6 +75,9 @@ class APIServer:
             namespaces = self.kinds.get("", "v1", "namespaces")
             assert namespaces is not None
             await self.registry.ensure_system_namespaces(namespaces)
+            events = self.kinds.get("", "v1", "events")
+            assert events is not None
+            tg.start_soon(eventttl.run, self.registry, events, self.clock)
             authenticate = None
             public = None
             if self.listen is not None:

@@ -203,9 +203,18 @@ class Registry:
         found = self._cached(kind, namespace, name)
         if found is None:
             raise errors.not_found(kind.plural, kind.group, name)
-        return found
+        return strategy_for(kind).view(found)
 
-    async def list(
+    async def list(self, kind: KindInfo, namespace: str = "", **options: Any) -> ListResult:
+        """A list from one consistent snapshot (see `_list` for the options), as the kind
+        serves its objects."""
+        result = await self._list(kind, namespace, **options)
+        strategy = strategy_for(kind)
+        if not strategy.converts:
+            return result
+        return ListResult([strategy.view(o) for o in result.items], result.resource_version, result.continue_token, result.remaining)
+
+    async def _list(
         self,
         kind: KindInfo,
         namespace: str = "",
@@ -359,7 +368,7 @@ class Registry:
             return obj
         key = self._key(kind, namespace, name)
         try:
-            revision = await self.backend.create(key, _strip_rv(obj))
+            revision = await self.backend.create(key, _strip_rv(strategy_for(kind).to_internal(obj)))
         except KeyExistsError:
             existing = self._cached(kind, namespace, name)
             terminating = bool(existing and existing.obj["metadata"].get("deletionTimestamp"))
@@ -444,7 +453,7 @@ class Registry:
             self._note_write(revision)
             meta["resourceVersion"] = str(revision)
             return new
-        revision = await self.backend.update(key, _strip_rv(new), expected_revision=current.revision)
+        revision = await self.backend.update(key, _strip_rv(strategy_for(kind).to_internal(new)), expected_revision=current.revision)
         self._note_write(revision)
         meta["resourceVersion"] = str(revision)
         return new
@@ -539,7 +548,7 @@ class Registry:
                 if obj == current.obj:
                     return obj, False
                 try:
-                    revision = await self.backend.update(key, _strip_rv(obj), expected_revision=current.revision)
+                    revision = await self.backend.update(key, _strip_rv(strategy_for(kind).to_internal(obj)), expected_revision=current.revision)
                 except RevisionMismatchError:
                     continue
                 self._note_write(revision)
@@ -599,9 +608,9 @@ class Registry:
                 if ns and ev.obj.namespace != ns:
                     continue
                 probe.offer(ev)
-            return WatchStream(probe, [], self.cache.revision)
+            return WatchStream(probe, [], self.cache.revision, strategy_for(kind))
         watcher = cache.watch(ns, matches, buffer)
-        return WatchStream(watcher, initial, self.cache.revision)
+        return WatchStream(watcher, initial, self.cache.revision, strategy_for(kind))
 
     # ------------------------------------------------------------------ start-up
 
@@ -625,10 +634,11 @@ class WatchStream:
     """What `Registry.watch` returns: initial ADDED events, then live ones, as
     (type, CachedObject | None) pairs; BOOKMARK pairs carry None. `close()` ends it."""
 
-    def __init__(self, watcher: Any, initial: list[tuple[str, Any]], revision: int) -> None:
+    def __init__(self, watcher: Any, initial: list[tuple[str, Any]], revision: int, strategy: Any = None) -> None:
         self.watcher = watcher
         self.initial = initial
         self.start_revision = revision
+        self.view = strategy.view if strategy is not None and strategy.converts else None
 
     @property
     def overflowed(self) -> bool:
@@ -639,10 +649,12 @@ class WatchStream:
 
     async def __aiter__(self) -> AsyncIterator[tuple[str, Any]]:
         try:
-            for item in self.initial:
-                yield item
+            view = self.view
+            for kind, obj in self.initial:
+                yield kind, view(obj) if view else obj
             self.initial = []
             async for kind, event in self.watcher:
-                yield kind, (event.obj if event is not None else None)
+                obj = event.obj if event is not None else None
+                yield kind, view(obj) if view and obj is not None else obj
         finally:
             self.watcher.close()

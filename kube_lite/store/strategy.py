@@ -14,6 +14,8 @@ import random
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 if TYPE_CHECKING:
     from kube_lite.api.registry import KindInfo
     from kube_lite.store.admission import UserInfo
@@ -48,6 +50,25 @@ class Strategy:
         self.has_status = "status" in (kind.subresources or ())
         self.has_generation = self.has_status
         self.allow_unconditional_update = True
+
+    # Kinds stored in another kind's form (events.k8s.io Events are core Events) convert at
+    # the storage boundary: reads see `to_external`, writes store `to_internal`.
+    converts = False
+
+    def to_external(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return obj
+
+    def to_internal(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return obj
+
+    def view(self, cached: Any) -> Any:
+        """A cached (stored-form) object as this kind serves it."""
+        if not self.converts:
+            return cached
+        from kube_lite.store.cache import CachedObject
+
+        external = self.to_external(cached.obj)
+        return CachedObject(cached.key, cached.namespace, external, _encode(external), cached.revision)
 
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         """Reset what a client may not set on create (status, for kinds with a status
@@ -232,6 +253,54 @@ def _fold_string_data(obj: dict[str, Any]) -> None:
         for k, v in string_data.items():
             data[k] = base64.b64encode(str(v).encode()).decode()
         obj["data"] = data
+
+
+_encode = msgspec.json.encode
+
+# core/v1 Event field <-> events.k8s.io/v1 Event field (same meaning, renamed).
+_EVENT_RENAMES = (
+    ("involvedObject", "regarding"),
+    ("message", "note"),
+    ("source", "deprecatedSource"),
+    ("firstTimestamp", "deprecatedFirstTimestamp"),
+    ("lastTimestamp", "deprecatedLastTimestamp"),
+    ("count", "deprecatedCount"),
+    ("reportingComponent", "reportingController"),
+)
+_EVENT_SHARED = ("metadata", "eventTime", "series", "reportingInstance", "action", "reason", "related", "type")
+
+
+class EventsV1Strategy(Strategy):
+    """events.k8s.io/v1 Events: the same stored objects as core/v1 Events, another view."""
+
+    converts = True
+
+    def __init__(self, kind: KindInfo) -> None:
+        super().__init__(kind)
+        self.resource = "events"
+
+    def to_external(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"apiVersion": "events.k8s.io/v1", "kind": "Event"}
+        for field in _EVENT_SHARED:
+            if field in obj:
+                out[field] = obj[field]
+        for core, v1 in _EVENT_RENAMES:
+            if core in obj:
+                out[v1] = obj[core]
+        series = obj.get("series")
+        if isinstance(series, dict):
+            out["series"] = {k: v for k, v in series.items() if k in ("count", "lastObservedTime")}
+        return out
+
+    def to_internal(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"apiVersion": "v1", "kind": "Event"}
+        for field in _EVENT_SHARED:
+            if field in obj:
+                out[field] = obj[field]
+        for core, v1 in _EVENT_RENAMES:
+            if v1 in obj:
+                out[core] = obj[v1]
+        return out
 
 
 class JobStrategy(Strategy):
@@ -434,6 +503,7 @@ class CertificateSigningRequestStrategy(Strategy):
 
 
 _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
+    ("events.k8s.io", "events"): EventsV1Strategy,
     ("certificates.k8s.io", "certificatesigningrequests"): CertificateSigningRequestStrategy,
     ("batch", "jobs"): JobStrategy,
     ("", "services"): ServiceStrategy,
