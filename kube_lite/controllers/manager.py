@@ -26,9 +26,12 @@ ControllerFactory = Callable[[Client, Clock, EventRecorder], Controller]
 def default_controllers(cluster_cidr: str = "10.244.0.0/16", node_cidr_mask_size: int = 24) -> list[ControllerFactory]:
     """The controllers kube-lite runs, as factories (a fresh set per leadership term)."""
     from kube_lite.controllers.nodeipam import NodeIPAMController
+    from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
 
     return [
         lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size),
+        ReplicaSetController,
+        ReplicationManager,
     ]
 
 

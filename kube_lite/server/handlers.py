@@ -398,6 +398,9 @@ class ResourceHandlers:
             if isinstance(selector, dict):
                 from kube_lite.server.selection import selector_string
 
+                # ReplicationControllers select with a plain label map.
+                if kind.kind == "ReplicationController":
+                    selector = {"matchLabels": selector}
                 scale["status"]["selector"] = selector_string(selector)
             return scale
 
