@@ -163,6 +163,7 @@ class Cluster:
             self.client, spec.name, runtime, network, self.clock,
             labels=spec.labels, taints=spec.taints, address=spec.address,
             manifests_dir=spec.manifests_dir, serve_https=self.serve_kubelets, pki=self.api.pki,
+            root_dir=state_dir,
         )
 
     # ------------------------------------------------------------------ waiting

@@ -535,10 +535,16 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: PatchSch
     for name, order in orders.items():
         _check_order_target(original.get(name, _DROP), patch.get(name, _DROP), order)
 
-    # Deletions from primitive lists come before the merge, so a patch can delete and re-add.
+    # Deletions from primitive lists come before the merge, so a patch can delete and re-add;
+    # except that Kubernetes orders a list that has a `$setElementOrder` first and deletes
+    # afterwards, which shows in where the remaining elements land.
+    deferred: dict[str, list[Any]] = {}
     for key, values in patch.items():
         if key.startswith(_DELETE_FROM_PRIMITIVE_LIST):
-            _delete_from_list(original, key[len(_DELETE_FROM_PRIMITIVE_LIST):], values, schema)
+            name = key[len(_DELETE_FROM_PRIMITIVE_LIST):]
+            deleted = _delete_from_list(original, name, values, schema, apply=name not in orders)
+            if deleted:
+                deferred[name] = deleted
 
     for key, value in patch.items():
         if _is_directive_key(key):
@@ -566,7 +572,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: PatchSch
                     original[key] = cleaned
         elif isinstance(value, list):
             if isinstance(current, list):
-                original[key] = _merge_list(current, value, meta, child, order)
+                original[key] = _merge_list(current, value, meta, child, order, deferred.get(key))
             else:
                 if order is not None:
                     # With an order, Kubernetes builds the list by a merge into nothing,
@@ -586,7 +592,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: PatchSch
         if isinstance(current, list):
             meta = schema.field(name) if schema is not None else None
             child = schema.child(name) if schema is not None else None
-            original[name] = _merge_list(current, [], meta, child, order, reorder_only=True)
+            original[name] = _merge_list(current, [], meta, child, order, deferred.get(name), reorder_only=True)
     return original
 
 
@@ -654,20 +660,31 @@ def _check_element_kinds(original: list[Any], patch: list[Any]) -> None:
         raise _unknown(f"list element types are not identical: [{_go(original)} {_go(patch)}]")
 
 
-def _delete_from_list(original: dict[str, Any], name: str, values: Any, schema: PatchSchema | None) -> None:
-    """Apply `$deleteFromPrimitiveList/<name>: values` to `original` (modified)."""
+def _delete_from_list(
+    original: dict[str, Any], name: str, values: Any, schema: PatchSchema | None, *, apply: bool
+) -> list[Any]:
+    """Check `$deleteFromPrimitiveList/<name>: values` against `original` and, if `apply`,
+    delete those values from the list (modifying `original`). Returns the values to delete
+    when the caller must delete them later, else []."""
     if values is None:
         # Kubernetes drops the list itself for a null directive.
         original.pop(name, None)
-        return
+        return []
     current = original.get(name)
     if not isinstance(values, list) or not isinstance(current, list):
-        return
+        return []
     _check_element_kinds(current, values)
     meta = schema.field(name) if schema is not None else None
     if any(isinstance(v, dict) for v in current) and (meta is None or meta.merge_key is None):
         raise _unknown("cannot merge lists without merge key for struct")
-    original[name] = [v for v in current if not any(_json_equal(v, d) for d in values)]
+    if not apply:
+        return values
+    original[name] = _without(current, values)
+    return []
+
+
+def _without(items: list[Any], values: list[Any]) -> list[Any]:
+    return [v for v in items if not any(_json_equal(v, d) for d in values)]
 
 
 def _primitive_key(value: Any) -> tuple[str, Any]:
@@ -727,11 +744,15 @@ def _merge_list(
     meta: FieldPatchMeta | None,
     schema: PatchSchema | None,
     order: list[Any] | None,
+    deleted: list[Any] | None = None,
     *,
     reorder_only: bool = False,
 ) -> list[Any]:
     """Merge list `patch` into `original` (owned) as field metadata `meta` says; `schema` is
-    the element type's, `order` the `$setElementOrder` list if the patch has one."""
+    the element type's, `order` the `$setElementOrder` list if the patch has one, `deleted`
+    the values of a `$deleteFromPrimitiveList` still to remove after ordering."""
+    if deleted:
+        return _without(_merge_list(original, patch, meta, schema, order, reorder_only=reorder_only), deleted)
     merges = meta is not None and meta.merges
     if not merges and not reorder_only:
         if order is not None:
@@ -741,27 +762,33 @@ def _merge_list(
         return _merge_keyed_list(original, patch, meta.merge_key, schema, order)
     if any(isinstance(v, dict) for v in original):
         raise _unknown("cannot merge lists without merge key for struct")
+    if reorder_only:
+        return _reorder_primitive_list(original, order or [])
     return _merge_primitive_list(original, patch, order)
+
+
+def _reorder_primitive_list(original: list[Any], order: list[Any]) -> list[Any]:
+    """Reorder a primitive list by `$setElementOrder` alone. Unlike a merge, this keeps
+    duplicates: the copies of a value move together, as in Kubernetes."""
+    rank: dict[tuple[str, Any], int] = {}
+    for value in order:
+        key = _order_key(value)
+        if key is not None:
+            rank.setdefault(key, len(rank))
+    keys = [_primitive_key(v) for v in original]
+    named = sorted((i for i, k in enumerate(keys) if k in rank), key=lambda i: rank[keys[i]])
+    chosen = set(named)
+    first = [(i, original[i]) for i in named]
+    second = [(i, v) for i, v in enumerate(original) if i not in chosen]
+    return _interleave(first, second)
 
 
 def _check_list_order(patch: list[Any], order: list[Any], meta: FieldPatchMeta | None) -> None:
     """Check a patch list against its `$setElementOrder` (an empty order is not checked)."""
     if meta is not None and meta.merges and meta.merge_key is not None:
-        if not all(isinstance(e, dict) for e in patch):
-            return  # not a list of maps: the merge refuses it with the element-type error
-        _check_keyed_order_entries(order, meta.merge_key)
-        listed = [e for e in patch if not (isinstance(e, dict) and e.get(_PATCH) == "delete")]
-        _check_keyed_order(listed, order, meta.merge_key, patch)
+        _check_keyed_order(patch, order, meta.merge_key)
     else:
         _check_order([_primitive_key(v) for v in patch], [_order_key(v) for v in order], patch, order)
-
-
-def _check_keyed_order_entries(order: list[Any], key: str) -> None:
-    for i, entry in enumerate(order):
-        if not isinstance(entry, dict):
-            raise _unknown(f"value for key {i} is not a map")
-        if key not in entry:
-            raise _no_merge_key(entry, key)
 
 
 def _order_key(value: Any) -> tuple[str, Any] | None:
@@ -805,6 +832,8 @@ def _merge_keyed_list(
     order: list[Any] | None,
 ) -> list[Any]:
     """Merge two lists of maps whose elements are matched by the value of field `key`."""
+    if order is not None:
+        _check_keyed_order(patch, order, key)
     _check_element_kinds(original, patch)
     replace = False
     deleted: list[Any] = []
@@ -825,11 +854,6 @@ def _merge_keyed_list(
         else:
             raise _unknown(f"unknown patch type: {_go(directive)} in map: {_go(element)}")
 
-    if order is not None:
-        # Delete directives are not part of the order; every other element must be in it.
-        _check_keyed_order_entries(order, key)
-        listed = [e for e in patch if e.get(_PATCH) != "delete"]
-        _check_keyed_order(listed, order, key, patch)
 
     if replace:
         return [_copy(e) for e in patch if _PATCH not in e]
@@ -878,22 +902,31 @@ def _merge_keyed_list(
     return _interleave(first, second)
 
 
-def _check_keyed_order(patch: list[Any], order: list[dict[str, Any]], key: str, shown: list[Any]) -> None:
-    """Like `_check_order`, for elements identified by their merge key. Elements that carry a
-    `$patch` directive are stepped over while order entries remain (Kubernetes' walk).
-    `shown` is the patch list as the error message prints it (deletions included)."""
+def _check_keyed_order(patch: list[Any], order: list[Any], key: str) -> None:
+    """Like `_check_order`, for elements identified by their merge key. Deletions are not part
+    of the order; other elements that carry a `$patch` directive are stepped over while order
+    entries remain (Kubernetes' walk)."""
+    for i, entry in enumerate(order):
+        if not isinstance(entry, dict):
+            raise _unknown(f"value for key {i} is not a map")
+        if key not in entry:
+            raise _no_merge_key(entry, key)
     if not order:
-        return
+        return  # Kubernetes does not check an empty order
+    for element in patch:
+        if not isinstance(element, dict):
+            raise _unknown(f"expected a map[string]interface {{}}, but received a {_go_type(element)}")
+    listed = [e for e in patch if e.get(_PATCH) != "delete"]
     matched = 0
     for entry in order:
-        while matched < len(patch) and _PATCH in patch[matched]:
+        while matched < len(listed) and _PATCH in listed[matched]:
             matched += 1
-        if matched == len(patch):
+        if matched == len(listed):
             break
-        element = patch[matched]
+        element = listed[matched]
         if key not in element:
             raise _no_merge_key(element, key)
         if _json_equal(element[key], entry[key]):
             matched += 1
-    if matched < len(patch):
-        raise _order_error(shown, order)
+    if matched < len(listed):
+        raise _order_error(patch, order)

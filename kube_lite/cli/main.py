@@ -58,6 +58,44 @@ async def _until_signal(scope: anyio.CancelScope) -> None:
             return
 
 
+class _Shutdown:
+    """SIGINT/SIGTERM handling for the long-running commands: the first signal cancels the scope
+    guarded at that moment (the start-up, then only the wait once the components run), so that
+    they stop in order outside any cancelled scope; a second signal gets the default handling
+    (Ctrl-C: KeyboardInterrupt, SIGTERM: the process ends at once)."""
+
+    def __init__(self) -> None:
+        self._scope: anyio.CancelScope | None = None
+        self.requested = False
+        self._tg: Any = None
+
+    def guard(self, scope: anyio.CancelScope) -> anyio.CancelScope:
+        """Make `scope` the one a signal cancels (cancelled at once if one came already)."""
+        self._scope = scope
+        if self.requested:
+            scope.cancel()
+        return scope
+
+    async def _watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            task_status.started()
+            async for _ in signals:
+                self.requested = True
+                if self._scope is not None:
+                    self._scope.cancel()
+                return
+
+    async def __aenter__(self) -> _Shutdown:
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        await self._tg.start(self._watch)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        self._tg.cancel_scope.cancel()
+        return await self._tg.__aexit__(*exc)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kube-lite")
 def cli() -> None:
@@ -129,22 +167,26 @@ def up(nodes: int, runtime: str, backend: str | None, data_dir: Path, listen: st
         clock = RealClock()
         started = clock.monotonic()
         say(f"kube-lite: starting a cluster ({nodes} worker node{'s' if nodes != 1 else ''}, runtime {runtime}, backend {url})")
-        with anyio.CancelScope() as scope:
-            cluster = Cluster(
-                nodes, runtime=runtime, backend=url, data_dir=data_dir, serve=True, listen=address,
-                cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size,
-            )
-            async with cluster, anyio.create_task_group() as tg:
-                tg.start_soon(_until_signal, scope)
-                kubeconfig = data_dir / "kubeconfig"
-                certs.write_kubeconfig(kubeconfig, cluster.api.url, cluster.api.pki)
-                say(f"  API server      {cluster.api.url}")
-                say(f"  kubeconfig      {kubeconfig}")
-                say(f"  use it:         export KUBECONFIG={kubeconfig}   (or: kube-lite kubectl --data-dir {data_dir} get nodes)")
-                await cluster.wait_ready()
-                say(f"  ready:          {len(cluster.node_specs)} nodes Ready in {clock.monotonic() - started:.2f} s (Ctrl-C stops the cluster)")
-                tune_gc()
-                await anyio.sleep_forever()
+        cluster = Cluster(
+            nodes, runtime=runtime, backend=url, data_dir=data_dir, serve=True, listen=address,
+            cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size,
+        )
+        async with _Shutdown() as shutdown:
+            with shutdown.guard(anyio.CancelScope()):
+                async with cluster:
+                    # Only the waiting below is cancelled by a signal: leaving `async with
+                    # cluster` uncancelled stops components, API server and backend in order.
+                    with shutdown.guard(anyio.CancelScope()):
+                        kubeconfig = data_dir / "kubeconfig"
+                        certs.write_kubeconfig(kubeconfig, cluster.api.url, cluster.api.pki)
+                        say(f"  API server      {cluster.api.url}")
+                        say(f"  kubeconfig      {kubeconfig}")
+                        say(f"  use it:         export KUBECONFIG={kubeconfig}   (or: kube-lite kubectl --data-dir {data_dir} get nodes)")
+                        await cluster.wait_ready()
+                        say(f"  ready:          {len(cluster.node_specs)} nodes Ready in {clock.monotonic() - started:.2f} s (Ctrl-C stops the cluster)")
+                        tune_gc()
+                        await anyio.sleep_forever()
+                    say("kube-lite: stopping")
         say("kube-lite: stopped")
 
     run_cli(run, "cannot start the cluster")
@@ -177,16 +219,20 @@ def agent(kubeconfig: Path, node_name: str, runtime: str, network: str, manifest
         clock = RealClock()
         runtime_impl = load_plugin("kube_lite.runtimes", runtime).for_node(node_name, clock=clock, state_dir=state)
         network_impl = load_plugin("kube_lite.cni", network).for_node(node_name, clock=clock, state_dir=state)
-        with anyio.CancelScope() as scope:
-            async with Client(HTTPTransport.from_kubeconfig(kubeconfig)) as client, anyio.create_task_group() as tg:
-                tg.start_soon(_until_signal, scope)
-                node = NodeAgent(
-                    client, node_name, runtime_impl, network_impl, clock, address=address,
-                    manifests_dir=manifests, kubelet_port=kubelet_port,
-                )
-                await tg.start(node.run)
-                click.echo(f"kube-lite agent: node {node_name} joined", err=True)
-                await anyio.sleep_forever()
+        async with _Shutdown() as shutdown:
+            with shutdown.guard(anyio.CancelScope()):
+                async with Client(HTTPTransport.from_kubeconfig(kubeconfig)) as client:
+                    node = NodeAgent(
+                        client, node_name, runtime_impl, network_impl, clock, address=address,
+                        manifests_dir=manifests, kubelet_port=kubelet_port, root_dir=state,
+                    )
+                    # The agent is cancelled on a signal; its client closes after, uncancelled.
+                    with shutdown.guard(anyio.CancelScope()):
+                        async with anyio.create_task_group() as tg:
+                            await tg.start(node.run)
+                            click.echo(f"kube-lite agent: node {node_name} joined", err=True)
+                            await anyio.sleep_forever()
+        click.echo(f"kube-lite agent: node {node_name} stopped", err=True)
 
     run_cli(run, f"agent {node_name} failed")
 

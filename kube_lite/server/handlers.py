@@ -212,7 +212,7 @@ class ResourceHandlers:
         if "application/yaml" in req.accept:
             await self.app.respond_json(req, 200, {**head, "items": [o.obj for o in result.items]})
             return
-        body = _encode(head)[:-1] + b',"items":[' + b",".join(o.raw for o in result.items) + b"]}"
+        body = b"".join((_encode(head)[:-1], b',"items":[', b",".join([o.raw for o in result.items]), b"]}"))
         await self.app.respond(req, 200, body)
 
     async def create(self, req: Request, kind: KindInfo, namespace: str) -> None:
@@ -555,30 +555,28 @@ class ResourceHandlers:
 
         first_table = [True]
 
-        async def write(kind_: str, obj: CachedObject | None) -> None:
+        def line(kind_: str, obj: CachedObject | None) -> bytes:
             if kind_ == "BOOKMARK" or obj is None:
-                line = _encode({"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": {"resourceVersion": str(self.registry.cache.revision)}}}) + b"\n"
-            elif table:
+                return _encode({"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": {"resourceVersion": str(self.registry.cache.revision)}}}) + b"\n"
+            if table:
                 tab = selection.table(self.app, kind, [obj.obj], req, obj.revision, headers=first_table[0], single=True)
                 first_table[0] = False
-                line = _encode({"type": kind_, "object": tab}) + b"\n"
-            else:
-                line = b'{"type":"%s","object":%s}\n' % (kind_.encode(), obj.raw)
-            await req.send({"type": "http.response.body", "body": line, "more_body": True})
+                return _encode({"type": kind_, "object": tab}) + b"\n"
+            return b'{"type":"%s","object":%s}\n' % (kind_.encode(), obj.raw)
 
         async def pump() -> None:
-            sent_initial_end = not initial_events
-            initial_left = len(stream.initial)
-            if initial_left == 0 and not sent_initial_end:
+            # Everything already buffered goes out in one send: one TLS record and one syscall
+            # for a burst, instead of one per event.
+            initial_left = len(stream.initial) if initial_events else -1
+            if initial_left == 0:
                 await self._initial_end(req, kind)
-                sent_initial_end = True
-            async for kind_, obj in stream:
-                await write(kind_, obj)
-                if not sent_initial_end:
-                    initial_left -= 1
-                    if initial_left == 0:
+            async for batch in stream.batches():
+                body = b"".join(line(k, o) for k, o in batch)
+                await req.send({"type": "http.response.body", "body": body, "more_body": True})
+                if initial_left > 0:
+                    initial_left -= len(batch)
+                    if initial_left <= 0:
                         await self._initial_end(req, kind)
-                        sent_initial_end = True
             done.set()
 
         async def bookmarker() -> None:

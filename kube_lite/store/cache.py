@@ -155,6 +155,21 @@ class Watcher:
             async for item in self._recv:
                 yield item
 
+    async def next_batch(self, limit: int = 512) -> list[tuple[str, CacheEvent | None]]:
+        """Wait for at least one event, then take what else is already buffered (up to
+        `limit`), so a busy stream is written in few large sends. [] once the watcher is closed
+        and drained."""
+        try:
+            batch = [await self._recv.receive()]
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            return []
+        while len(batch) < limit:
+            try:
+                batch.append(self._recv.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+        return batch
+
 
 class ResourceCache:
     """Latest objects and recent events of one resource."""
@@ -193,7 +208,7 @@ class ResourceCache:
 
     # -- watchers
 
-    def watch(self, namespace: str = "", matches: Filter | None = None, buffer: int = 1000) -> Watcher:
+    def watch(self, namespace: str = "", matches: Filter | None = None, buffer: int = 10_000) -> Watcher:
         watcher = Watcher(self, namespace, matches, buffer)
         if namespace:
             self._by_namespace.setdefault(namespace, set()).add(watcher)
@@ -252,7 +267,7 @@ class WatchCache:
     """All resource caches, fed by one backend watch. Run `run` in a task group (with
     `task_status`), then read through `cache(resource)`."""
 
-    def __init__(self, backend: Backend, *, clock: Clock | None = None, capacity: int = 2048) -> None:
+    def __init__(self, backend: Backend, *, clock: Clock | None = None, capacity: int = 10_000) -> None:
         self.backend = backend
         self.clock = clock or RealClock()
         self.capacity = capacity

@@ -580,7 +580,7 @@ class Registry:
         matches: Callable[[CachedObject], bool] | None = None,
         resource_version: str | None = None,
         send_initial_events: bool | None = None,
-        buffer: int = 1000,
+        buffer: int = 10_000,
     ) -> WatchStream:
         """A watch from `resource_version`: unset or "0" first replays what exists as ADDED;
         a revision older than the cache's window raises APIError 410 Expired."""
@@ -646,6 +646,26 @@ class WatchStream:
 
     def close(self) -> None:
         self.watcher.close()
+
+    async def batches(self, limit: int = 512) -> AsyncIterator[list[tuple[str, Any]]]:
+        """The same events as iteration, in lists of what is ready at once (at most `limit`)."""
+        view = self.view
+        try:
+            initial, self.initial = self.initial, []
+            for start in range(0, len(initial), limit):
+                chunk = initial[start : start + limit]
+                yield [(k, view(o)) for k, o in chunk] if view else chunk
+            while True:
+                batch = await self.watcher.next_batch(limit)
+                if not batch:
+                    return
+                out = []
+                for kind, event in batch:
+                    obj = event.obj if event is not None else None
+                    out.append((kind, view(obj) if view and obj is not None else obj))
+                yield out
+        finally:
+            self.watcher.close()
 
     async def __aiter__(self) -> AsyncIterator[tuple[str, Any]]:
         try:
