@@ -7,3 +7,23 @@ pytest_plugins = [
     for name in ("tests.support.etcd",)
     if importlib.util.find_spec(name) is not None
 ]
+
+
+def _plain_logs() -> None:
+    """Tests log plain tracebacks at warning level: rich tracebacks of expected conflicts cost
+    a third of a second each and would dominate the suite's time."""
+    import logging
+
+    import structlog
+
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        cache_logger_on_first_use=False,
+    )
+
+
+_plain_logs()

@@ -185,6 +185,24 @@ class Client:
             options["dryRun"] = ["All"]
         return await self._call("DELETE", self.path(info, ns, name), body=options)
 
+    async def delete_collection(
+        self, kind: KindRef, *, namespace: str | None = None, label_selector: str | None = None,
+        field_selector: str | None = None, propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        """DELETE on a collection: every object the selectors pick; returns the list deleted."""
+        info = self.kind(kind)
+        query: dict[str, str] = {}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if propagation_policy:
+            options["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
+        return await self._call("DELETE", self.path(info, namespace), query=query, body=options)
+
     async def create_subresource(self, kind: KindRef, name: str, subresource: str, body: Any, *,
                                  namespace: str | None = None) -> dict[str, Any]:
         """POST to a subresource: pods/binding, pods/eviction."""

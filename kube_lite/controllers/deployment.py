@@ -696,9 +696,12 @@ class DeploymentController(Controller):
         return after + 1.0
 
 
+_POINTER_COUNTS = frozenset({"collisionCount", "terminatingReplicas"})
+
+
 def _comparable(stored: Object) -> Object:
     """A stored status in the form calculate_status builds (zero counts left out)."""
-    return {k: v for k, v in stored.items() if not (v == 0 and k != "collisionCount") and v is not None and v != []}
+    return {k: v for k, v in stored.items() if not (v == 0 and k not in _POINTER_COUNTS) and v is not None and v != []}
 
 
 def _namespace_terminating(exc: APIError) -> bool:

@@ -556,7 +556,8 @@ def rs_to_deployment_condition(cond: Object) -> Object:
 def calculate_status(all_rss: Sequence[Object | None], new_rs: Object | None, deployment: Object, now: str) -> Object:
     """The Deployment's status from its ReplicaSets: counts, observedGeneration, the
     collisionCount it had, its conditions with Available brought up to date. Zero counts are
-    left out, as the API leaves them out."""
+    left out, as the API leaves them out; terminatingReplicas (a pointer in Kubernetes) is there,
+    0 included, when every ReplicaSet reports its own."""
     rss = [rs for rs in all_rss if rs is not None]
     available = total_status(rss, "availableReplicas")
     unavailable = max(total_spec_replicas(rss) - available, 0)
@@ -573,6 +574,10 @@ def calculate_status(all_rss: Sequence[Object | None], new_rs: Object | None, de
     for name, value in fields:
         if value:
             out[name] = value
+    terminating = [status(rs).get("terminatingReplicas") for rs in rss]
+    if rss and all(t is not None for t in terminating):
+        # Counted only when every ReplicaSet counts its own (DeploymentReplicaSetTerminatingReplicas).
+        out["terminatingReplicas"] = sum(int(t) for t in terminating)
     if old.get("collisionCount") is not None:
         out["collisionCount"] = old["collisionCount"]
     if old.get("conditions"):

@@ -7,7 +7,7 @@ restarting.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import anyio
 import structlog
@@ -23,16 +23,29 @@ log = structlog.get_logger(__name__)
 ControllerFactory = Callable[[Client, Clock, EventRecorder], Controller]
 
 
-def default_controllers(cluster_cidr: str = "10.244.0.0/16", node_cidr_mask_size: int = 24) -> list[ControllerFactory]:
-    """The controllers kube-lite runs, as factories (a fresh set per leadership term)."""
+def default_controllers(
+    cluster_cidr: str = "10.244.0.0/16", node_cidr_mask_size: int = 24, *, exclude: Collection[str] = ()
+) -> list[ControllerFactory]:
+    """The controllers kube-lite runs, as factories (a fresh set per leadership term), minus
+    those named in `exclude` (e.g. a test that drives one controller itself)."""
+    from kube_lite.controllers.deployment import DeploymentController
+    from kube_lite.controllers.garbagecollector import GarbageCollector
+    from kube_lite.controllers.namespace import NamespaceController
     from kube_lite.controllers.nodeipam import NodeIPAMController
     from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
 
-    return [
-        lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size),
-        ReplicaSetController,
-        ReplicationManager,
+    named: list[tuple[str, ControllerFactory]] = [
+        ("nodeipam", lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size)),
+        ("replicaset", ReplicaSetController),
+        ("replicationcontroller", ReplicationManager),
+        ("deployment", DeploymentController),
+        ("garbagecollector", GarbageCollector),
+        ("namespace", NamespaceController),
     ]
+    unknown = set(exclude) - {name for name, _ in named}
+    if unknown:
+        raise ValueError(f"unknown controllers: {', '.join(sorted(unknown))}")
+    return [factory for name, factory in named if name not in exclude]
 
 
 class ControllerManager:

@@ -413,6 +413,8 @@ class Registry:
             except RevisionMismatchError:
                 if wanted_rv:
                     raise errors.conflict(kind.plural, kind.group, name) from None
+            except KeyNotFoundError:
+                raise errors.not_found(kind.plural, kind.group, name) from None
         raise errors.conflict(kind.plural, kind.group, name)
 
     async def _write_update(
@@ -488,6 +490,8 @@ class Registry:
             except RevisionMismatchError:
                 if wanted_rv:
                     raise errors.conflict(kind.plural, kind.group, name) from None
+            except KeyNotFoundError:  # deleted since it was read
+                raise errors.not_found(kind.plural, kind.group, name) from None
         raise errors.conflict(kind.plural, kind.group, name)
 
     async def delete(
@@ -518,17 +522,30 @@ class Registry:
                     kind.plural, kind.group, name,
                     f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, ResourceVersion in object meta: {current.revision}",
                 )
+            if kind.group == "" and kind.plural == "namespaces" and name in SYSTEM_NAMESPACES and name != "kube-node-lease":
+                raise errors.forbidden("namespaces", "", name, "this namespace may not be deleted")
             await self.admission.run(AdmissionRequest("DELETE", kind, namespace, name, None, obj, user, "", dry_run))
             policy = options.get("propagationPolicy")
             if options.get("orphanDependents") is True:
                 policy = "Orphan"
+            elif options.get("orphanDependents") is False and policy is None:
+                policy = "Background"
+            if policy is None and kind.group == "batch" and kind.plural == "jobs":
+                policy = "Orphan"  # batch/v1 Jobs keep their pods unless told otherwise
             finalizers = list(meta.get("finalizers") or [])
             pending = strategy_for(kind).pending_finalizers(obj)
             if self.garbage_collector_running:
-                if policy == "Orphan" and "orphan" not in finalizers:
-                    finalizers.append("orphan")
-                elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
-                    finalizers.append("foregroundDeletion")
+                # The two are exclusive: the latest request's policy wins, as in Kubernetes.
+                if policy == "Orphan":
+                    finalizers = [f for f in finalizers if f != "foregroundDeletion"]
+                    if "orphan" not in finalizers:
+                        finalizers.append("orphan")
+                elif policy == "Foreground":
+                    finalizers = [f for f in finalizers if f != "orphan"]
+                    if "foregroundDeletion" not in finalizers:
+                        finalizers.append("foregroundDeletion")
+                elif policy == "Background" and meta.get("deletionTimestamp"):
+                    finalizers = [f for f in finalizers if f not in ("orphan", "foregroundDeletion")]
             grace = strategy_for(kind).grace_period(obj, options.get("gracePeriodSeconds"))
             key = self._key(kind, namespace, name)
             if pending or finalizers or grace > 0:

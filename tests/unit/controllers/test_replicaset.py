@@ -642,7 +642,8 @@ class Scenario:
 @asynccontextmanager
 async def scenario(ctrl_cls: type[ReplicaSetController] = ReplicaSetController) -> AsyncIterator[Scenario]:
     clock = VirtualClock()
-    async with Cluster(nodes=2, clock=clock) as cluster:
+    # The cluster's own manager must not run a second copy of the controller under test.
+    async with Cluster(nodes=2, clock=clock, exclude_controllers=("replicaset", "replicationcontroller", "deployment")) as cluster:
         with anyio.fail_after(20):
             await cluster.wait_ready()
         recorder = EventRecorder(cluster.client, "replicaset-controller", clock=clock)
