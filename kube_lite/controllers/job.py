@@ -69,6 +69,7 @@ from kube_lite.api.selectors import LabelSelector, SelectorError, from_label_sel
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
 from kube_lite.client.informer import NAMESPACE_INDEX, object_key, split_key
+from kube_lite.client.workqueue import ItemExponentialFailureRateLimiter, WorkQueue
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.podcontrol import (
@@ -121,6 +122,9 @@ MSG_COMPLETIONS_REACHED = "Reached expected number of succeeded pods"
 
 # Kubernetes' figures.
 SYNC_JOB_BATCH_PERIOD = 1.0
+# The Job controller's own retry backoff for failed syncs (not the generic 5 ms..1000 s).
+JOB_API_BACKOFF = 1.0
+MAX_JOB_API_BACKOFF = 60.0
 DEFAULT_POD_FAILURE_BACKOFF = 10.0
 MAX_POD_FAILURE_BACKOFF = 600.0
 MAX_UNCOUNTED_PODS = 500
@@ -174,11 +178,6 @@ def find_condition(job: Object, ctype: str) -> Object | None:
         if cond.get("type") == ctype:
             return cond
     return None
-
-
-def _condition_true(job: Object, ctype: str) -> bool:
-    cond = find_condition(job, ctype)
-    return cond is not None and cond.get("status") == "True"
 
 
 def finished_condition(job: Object) -> Object | None:
@@ -376,8 +375,8 @@ class OrderedIntervals:
         intervals: list[tuple[int, int]] = []
         for part in (text or "").split(","):
             part = part.strip()
-            first, _, last = part.partition("-")
-            if not first.isdigit() or (last and not last.isdigit()):
+            first, dash, last = part.partition("-")
+            if not first.isdigit() or (dash and not last.isdigit()):
                 continue
             lo, hi = int(first), min(int(last) if last else int(first), completions - 1)
             if lo <= hi:
@@ -596,6 +595,9 @@ class _SyncContext:
     succeeded_indexes: OrderedIntervals = field(default_factory=OrderedIntervals)
     backoff: BackoffRecord | None = None
     requeue: list[float] = field(default_factory=list)
+    # Events about a status change, recorded once the status write that makes it succeeded
+    # (a pass that loses a conflict must not report the change twice).
+    deferred_events: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> Object:
@@ -655,6 +657,9 @@ class JobController(Controller):
         batch_period: float = SYNC_JOB_BATCH_PERIOD,
     ) -> None:
         super().__init__(client, clock, recorder)
+        self.queue = WorkQueue(
+            clock=self.clock, rate_limiter=ItemExponentialFailureRateLimiter(JOB_API_BACKOFF, MAX_JOB_API_BACKOFF), name="job",
+        )
         self.pod_failure_backoff = pod_failure_backoff
         self.max_pod_failure_backoff = max_pod_failure_backoff
         self.batch_period = batch_period
@@ -817,7 +822,15 @@ class JobController(Controller):
         if key.startswith(ORPHAN_KEY_PREFIX):
             await self._sync_orphan_pod(key.removeprefix(ORPHAN_KEY_PREFIX))
             return None
-        return await self.sync_job(key)
+        try:
+            return await self.sync_job(key)
+        except APIError as exc:
+            if exc.code != 409:
+                raise
+            # Our cache had not yet seen our own last write (or someone else's): nothing is
+            # wrong, the pass runs again on fresh data.
+            self.log.debug("job status conflict; syncing again", job=key)
+            return JOB_API_BACKOFF
 
     async def _sync_orphan_pod(self, pod_key: str) -> None:
         """Remove the tracking finalizer of a pod no unfinished Job of ours controls."""
@@ -935,10 +948,10 @@ class JobController(Controller):
                 if is_suspended(job):
                     if ensure_condition(conditions, SUSPENDED, "True", "JobSuspended", "Job suspended", self._now()):
                         suspend_changed = True
-                        self._event(job, NORMAL, "Suspended", "Job suspended")
+                        ctx.deferred_events.append((NORMAL, "Suspended", "Job suspended"))
                 elif ensure_condition(conditions, SUSPENDED, "False", "JobResumed", "Job resumed", self._now()):
                     suspend_changed = True
-                    self._event(job, NORMAL, "Resumed", "Job resumed")
+                    ctx.deferred_events.append((NORMAL, "Resumed", "Job resumed"))
                     # activeDeadlineSeconds counts time continuously active: start again.
                     status["startTime"] = self._now()
                 if not conditions:
@@ -1415,6 +1428,9 @@ class JobController(Controller):
         body["status"] = _wire_status(ctx.status)
         updated = await self.client.update_status("jobs", body)
         ctx.job["metadata"]["resourceVersion"] = _meta(updated).get("resourceVersion")
+        for type_, reason, message in ctx.deferred_events:
+            self._event(ctx.job, type_, reason, message)
+        ctx.deferred_events.clear()
 
 
 def _count_uncounted_without_finalizers(status: Object, uids_with_finalizer: set[str]) -> bool:

@@ -28,8 +28,10 @@ def default_controllers(
 ) -> list[ControllerFactory]:
     """The controllers kube-lite runs, as factories (a fresh set per leadership term), minus
     those named in `exclude` (e.g. a test that drives one controller itself)."""
+    from kube_lite.controllers.cronjob import CronJobController
     from kube_lite.controllers.deployment import DeploymentController
     from kube_lite.controllers.garbagecollector import GarbageCollector
+    from kube_lite.controllers.job import JobController, TTLAfterFinishedController
     from kube_lite.controllers.namespace import NamespaceController
     from kube_lite.controllers.nodeipam import NodeIPAMController
     from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
@@ -41,6 +43,9 @@ def default_controllers(
         ("deployment", DeploymentController),
         ("garbagecollector", GarbageCollector),
         ("namespace", NamespaceController),
+        ("job", JobController),
+        ("ttl-after-finished", TTLAfterFinishedController),
+        ("cronjob", CronJobController),
     ]
     unknown = set(exclude) - {name for name, _ in named}
     if unknown:

@@ -488,8 +488,9 @@ class Registry:
             try:
                 return await self._write_update(kind, namespace, name, patched, current, subresource, user, dry_run)
             except RevisionMismatchError:
-                if wanted_rv:
-                    raise errors.conflict(kind.plural, kind.group, name) from None
+                # Written meanwhile: apply the patch again to the new object. A resourceVersion
+                # the patch itself names then no longer matches, and the check above refuses it.
+                continue
             except KeyNotFoundError:  # deleted since it was read
                 raise errors.not_found(kind.plural, kind.group, name) from None
         raise errors.conflict(kind.plural, kind.group, name)
