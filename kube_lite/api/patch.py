@@ -13,8 +13,11 @@ Kubernetes is the reference, quirks included, because clients depend on them: th
 here was learned from the documented semantics and by comparing with what kubectl 1.37.1 (the
 same Go libraries the API server uses) computes, e.g. JSON patch accepts negative array indices,
 `replace` of a missing object key adds it and `copy` from a missing key copies null; merge
-patch drops nulls inside the values it inserts; strategic merge patch puts list elements that
-are new ahead of the server's elements they precede. Error messages are Kubernetes' texts.
+patch drops nulls inside most values it inserts; strategic merge patch puts new list elements
+ahead of the server's elements and deduplicates merged sets. Error messages are Kubernetes'
+texts. Where kubectl itself is not deterministic (Go map order: two errors in one patch, or
+`$deleteFromPrimitiveList` and an addition of the same value), this module picks one of its
+outcomes (deletions apply before additions).
 """
 
 from __future__ import annotations

@@ -29,12 +29,14 @@ def default_controllers(
     """The controllers kube-lite runs, as factories (a fresh set per leadership term), minus
     those named in `exclude` (e.g. a test that drives one controller itself)."""
     from kube_lite.controllers.cronjob import CronJobController
+    from kube_lite.controllers.daemonset import DaemonSetController
     from kube_lite.controllers.deployment import DeploymentController
     from kube_lite.controllers.garbagecollector import GarbageCollector
     from kube_lite.controllers.job import JobController, TTLAfterFinishedController
     from kube_lite.controllers.namespace import NamespaceController
     from kube_lite.controllers.nodeipam import NodeIPAMController
     from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
+    from kube_lite.controllers.statefulset import StatefulSetController
 
     named: list[tuple[str, ControllerFactory]] = [
         ("nodeipam", lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size)),
@@ -46,6 +48,8 @@ def default_controllers(
         ("job", JobController),
         ("ttl-after-finished", TTLAfterFinishedController),
         ("cronjob", CronJobController),
+        ("daemonset", DaemonSetController),
+        ("statefulset", StatefulSetController),
     ]
     unknown = set(exclude) - {name for name, _ in named}
     if unknown:
