@@ -47,6 +47,7 @@ class CIDRAllocator:
         index = self._index(cidr)
         if index is not None:
             self._used.discard(index)
+            self._next = min(self._next, index)  # reuse it next, so ranges stay dense
 
     def allocate(self) -> str:
         """The next free subnet. Raises ValueError when the cluster CIDR is full."""
