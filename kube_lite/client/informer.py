@@ -136,7 +136,7 @@ class Informer:
         self._synced = False
         # Made on first need: anyio.Event needs a running event loop.
         self._synced_event: anyio.Event | None = None
-        self._log = log.bind(kind=str(kind), namespace=namespace)
+        self._log = log.bind(kind=kind if isinstance(kind, str) else getattr(kind, "plural", str(kind)), namespace=namespace)
 
     # ------------------------------------------------------------------ reading the cache
 
