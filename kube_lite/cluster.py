@@ -57,7 +57,13 @@ class Cluster:
     """API server + controller manager + scheduler + node agents, started together.
 
     `nodes` counts worker nodes (node1..nodeN); a tainted `control-plane` node is added unless
-    `control_plane_node=False`. `serve=True` also serves the HTTPS API (needs `data_dir`)."""
+    `control_plane_node=False`. `serve=True` also serves the HTTPS API on `listen` (port 0: any
+    free port; `api.url` says which) and writes an admin kubeconfig to `kubeconfig`
+    (DATA_DIR/kubeconfig), so it needs `data_dir`.
+
+    Leave the `async with` block to stop it in order: agents, scheduler and controllers, then
+    the API server, then the backend. Cancelling a scope around the block stops everything at
+    once instead, and a backend that writes a file may then not finish closing it."""
 
     def __init__(
         self,
@@ -79,6 +85,8 @@ class Cluster:
     ) -> None:
         if nodes < 0:
             raise ValueError("nodes must be 0 or more")
+        if serve and data_dir is None:
+            raise ValueError("serve=True needs a data_dir (for the certificates and the kubeconfig)")
         self.clock = clock or RealClock()
         self.data_dir = Path(data_dir).expanduser().resolve() if data_dir else None
         self.backend = backend
@@ -86,6 +94,9 @@ class Cluster:
         self.listen = listen
         self.runtime_name = runtime
         self.network_name = network
+        # Found now, so that a misspelt name fails before anything is created or served.
+        self.runtime_class = load_plugin("kube_lite.runtimes", runtime)
+        self.network_class = load_plugin("kube_lite.cni", network)
         self.cluster_cidr = cluster_cidr
         self.node_cidr_mask_size = node_cidr_mask_size
         self.serve_kubelets = serve_kubelets
@@ -105,6 +116,11 @@ class Cluster:
         self.scheduler: Any = None
         self.agents: list[Any] = []
         self._stack: AsyncExitStack | None = None
+
+    @property
+    def kubeconfig(self) -> Path | None:
+        """The admin kubeconfig written when serving (DATA_DIR/kubeconfig), else None."""
+        return self.data_dir / "kubeconfig" if self.serve and self.data_dir is not None else None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,6 +154,11 @@ class Cluster:
             )
         )
         self.client = self.api.client()
+        if self.kubeconfig is not None:
+            from kube_lite.server import certs
+
+            assert self.api.url is not None
+            certs.write_kubeconfig(self.kubeconfig, self.api.url, self.api.pki)
         # Orphan and Foreground deletions wait on finalizers only a running collector removes.
         self.api.registry.garbage_collector_running = "garbagecollector" not in self.exclude_controllers
         tg = await stack.enter_async_context(anyio.create_task_group())
@@ -158,11 +179,9 @@ class Cluster:
     def _make_agent(self, spec: NodeSpec) -> Any:
         from kube_lite.agent import NodeAgent
 
-        runtime_cls = load_plugin("kube_lite.runtimes", self.runtime_name)
-        network_cls = load_plugin("kube_lite.cni", self.network_name)
         state_dir = self.data_dir / "nodes" / spec.name if self.data_dir else None
-        runtime = runtime_cls.for_node(spec.name, clock=self.clock, state_dir=state_dir)
-        network = network_cls.for_node(spec.name, clock=self.clock, state_dir=state_dir)
+        runtime = self.runtime_class.for_node(spec.name, clock=self.clock, state_dir=state_dir)
+        network = self.network_class.for_node(spec.name, clock=self.clock, state_dir=state_dir)
         return NodeAgent(
             self.client, spec.name, runtime, network, self.clock,
             labels=spec.labels, taints=spec.taints, address=spec.address,

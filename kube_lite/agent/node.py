@@ -210,6 +210,8 @@ class NodeReporter:
             "bootID": self._boot_id,
             "containerRuntimeVersion": self.runtime_version,
             "kernelVersion": self._kernel,
+            # Deprecated and empty, but always on the wire (no omitempty): clients require it.
+            "kubeProxyVersion": "",
             "kubeletVersion": KUBELET_VERSION,
             "machineID": self._machine_id,
             "operatingSystem": "linux",

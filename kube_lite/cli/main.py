@@ -51,13 +51,6 @@ def default_backend(data_dir: Path) -> str:
     return f"sqlite:{data_dir / 'state.db'}"
 
 
-async def _until_signal(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
-
-
 class _Shutdown:
     """SIGINT/SIGTERM handling for the long-running commands: the first signal cancels the scope
     guarded at that moment (the start-up, then only the wait once the components run), so that
@@ -121,16 +114,18 @@ def server(backend: str | None, data_dir: Path, listen: str, log_format: str) ->
         from kube_lite.server.apiserver import APIServer
 
         log = structlog.get_logger("kube-lite")
-        with anyio.CancelScope() as scope:
-            async with APIServer(url, data_dir=data_dir, listen=address) as api, anyio.create_task_group() as tg:
-                kubeconfig = data_dir / "kubeconfig"
-                certs.write_kubeconfig(kubeconfig, api.url, api.pki)
-                tune_gc()
-                log.info("API server ready", url=api.url, backend=url.split("?")[0], kubeconfig=str(kubeconfig))
-                click.echo(f"kube-lite API server at {api.url}\nkubeconfig: {kubeconfig}\n"
-                           f"try: kube-lite kubectl --data-dir {data_dir} get namespaces", err=True)
-                tg.start_soon(_until_signal, scope)
-                await anyio.sleep_forever()
+        async with _Shutdown() as shutdown:
+            with shutdown.guard(anyio.CancelScope()):
+                async with APIServer(url, data_dir=data_dir, listen=address) as api:
+                    # Only the wait is cancelled by a signal: the server then stops in order.
+                    with shutdown.guard(anyio.CancelScope()):
+                        kubeconfig = data_dir / "kubeconfig"
+                        certs.write_kubeconfig(kubeconfig, api.url, api.pki)
+                        tune_gc()
+                        log.info("API server ready", url=api.url, backend=url.split("?")[0], kubeconfig=str(kubeconfig))
+                        click.echo(f"kube-lite API server at {api.url}\nkubeconfig: {kubeconfig}\n"
+                                   f"try: kube-lite kubectl --data-dir {data_dir} get namespaces", err=True)
+                        await anyio.sleep_forever()
 
     run_cli(run, "cannot start the API server")
 
@@ -162,7 +157,6 @@ def up(nodes: int, runtime: str, backend: str | None, data_dir: Path, listen: st
         from kube_lite.clock import RealClock
         from kube_lite.cluster import Cluster
         from kube_lite.gctune import tune_gc
-        from kube_lite.server import certs
 
         clock = RealClock()
         started = clock.monotonic()
@@ -177,8 +171,7 @@ def up(nodes: int, runtime: str, backend: str | None, data_dir: Path, listen: st
                     # Only the waiting below is cancelled by a signal: leaving `async with
                     # cluster` uncancelled stops components, API server and backend in order.
                     with shutdown.guard(anyio.CancelScope()):
-                        kubeconfig = data_dir / "kubeconfig"
-                        certs.write_kubeconfig(kubeconfig, cluster.api.url, cluster.api.pki)
+                        kubeconfig = cluster.kubeconfig
                         say(f"  API server      {cluster.api.url}")
                         say(f"  kubeconfig      {kubeconfig}")
                         say(f"  use it:         export KUBECONFIG={kubeconfig}   (or: kube-lite kubectl --data-dir {data_dir} get nodes)")

@@ -24,7 +24,7 @@ from kube_lite.server.app import APIServerApp
 from kube_lite.store import eventttl
 from kube_lite.store.admission import SYSTEM_USER, AdmissionChain, UserInfo
 from kube_lite.store.backend import Backend, open_backend
-from kube_lite.store.builtin_admission import DefaultingPlugin, ValidationPlugin
+from kube_lite.store.builtin_admission import DefaultingPlugin, PriorityPlugin, ValidationPlugin
 from kube_lite.store.cache import WatchCache
 from kube_lite.store.registry import Registry
 
@@ -72,6 +72,7 @@ class APIServer:
             self.cache = WatchCache(self.backend, clock=self.clock)
             await tg.start(self.cache.run)
             self.registry = Registry(self.backend, self.cache, clock=self.clock, admission=self.admission)
+            self.admission.mutating.insert(0, PriorityPlugin(self.registry))
             namespaces = self.kinds.get("", "v1", "namespaces")
             assert namespaces is not None
             await self.registry.ensure_system_namespaces(namespaces)

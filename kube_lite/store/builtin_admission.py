@@ -68,3 +68,37 @@ class ValidationPlugin:
             kind = request.kind
             name = request.obj.get("metadata", {}).get("name") or request.name or ""
             raise errors.invalid(kind.kind, kind.group, name, problems)
+
+
+SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
+
+
+class PriorityPlugin:
+    """Mutating, as Kubernetes' Priority admission: a new pod's priorityClassName (or the
+    globalDefault PriorityClass) resolves to spec.priority and spec.preemptionPolicy; naming a
+    class that does not exist is refused."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    async def admit(self, request: AdmissionRequest) -> None:
+        if request.operation != "CREATE" or request.kind.group != "" or request.kind.plural != "pods" or request.subresource:
+            return
+        spec = request.obj.get("spec") if request.obj else None
+        if not isinstance(spec, dict):
+            return
+        classes = {c.obj["metadata"]["name"]: c.obj for c in self.registry.cache.cache("priorityclasses").list("")}
+        name = spec.get("priorityClassName")
+        if name:
+            found = classes.get(name)
+            if found is None and name not in SYSTEM_PRIORITY_CLASSES:
+                raise errors.forbidden(
+                    "pods", "", request.name or None, f"no PriorityClass with name {name} was found"
+                )
+        else:
+            found = next((c for c in classes.values() if c.get("globalDefault")), None)
+            if found is not None:
+                spec["priorityClassName"] = found["metadata"]["name"]
+        value = found.get("value", 0) if found is not None else SYSTEM_PRIORITY_CLASSES.get(name or "", 0)
+        spec["priority"] = int(value)
+        spec["preemptionPolicy"] = (found or {}).get("preemptionPolicy") or "PreemptLowerPriority"

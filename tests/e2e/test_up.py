@@ -2,7 +2,7 @@
 
 One `kube-lite up --nodes 3` serves the module (each test works in a namespace of its own); the
 restart test runs its own process. Every wait polls with a deadline; nothing sleeps to assert.
-The helpers here (`wait_for`, `holds`, `UpCluster`) are shared with test_scheduling_lab.py.
+The helpers here (`wait_for`, `UpCluster`, `start_up`, ...) are shared with test_scheduling_lab.py.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,18 +50,6 @@ def wait_for(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.
         time.sleep(interval)
 
 
-def holds(check: Callable[[], object], duration: float = 1.0, interval: float = 0.1, what: str = "") -> None:
-    """Assert `check` stays truthy for `duration` seconds (for "stays Pending", "keeps running":
-    used after a causal barrier, never instead of one)."""
-    deadline = time.monotonic() + duration
-    while True:
-        value = check()
-        assert value, f"{what or check} stopped holding: {value!r}"
-        if time.monotonic() >= deadline:
-            return
-        time.sleep(interval)
-
-
 # ---------------------------------------------------------------------------------- the cluster
 
 
@@ -88,9 +77,6 @@ class UpCluster:
         result = self.k.run("get", "pod", name, "-n", ns, "-o", "json", "--ignore-not-found")
         return json.loads(result.stdout) if result.stdout.strip() else None
 
-    def phase(self, ns: str, name: str) -> str | None:
-        return (self.pod(ns, name).get("status") or {}).get("phase")
-
     def wait_running(self, ns: str, name: str, timeout: float = 20.0) -> dict[str, Any]:
         """Wait until the pod is Running with every container ready; return it."""
 
@@ -113,9 +99,6 @@ class UpCluster:
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         wait_for(lambda: self.ready_nodes() >= set(NODES), timeout, what="4 nodes Ready")
-
-    def apply(self, ns: str, manifest: str) -> None:
-        self.k("apply", "-n", ns, "-f", "-", input=manifest)
 
     def create(self, ns: str, manifest: str) -> None:
         self.k("create", "-n", ns, "-f", "-", input=manifest)
@@ -262,16 +245,29 @@ def test_second_up_on_the_same_data_dir_keeps_objects(tmp_path: Path) -> None:
         first.create("keep", pod_manifest("survivor"))
         before = first.wait_running("keep", "survivor")
         nodes_before = {name: n["metadata"]["uid"] for name, n in first.nodes().items()}
+        boot_before = {name: n["status"]["nodeInfo"]["bootID"] for name, n in first.nodes().items()}
     finally:
         code = first.proc.stop(signal.SIGTERM)
     assert code == 0, f"exit code {code} on SIGTERM:\n{first.proc.log()[-3000:]}"
-    assert "kube-lite: stopped" in first.proc.log()
+    # In order: nothing left running when the loop closes (an unfinished SQLite close would
+    # print aiosqlite's "Event loop is closed" traceback).
+    assert "kube-lite: stopped" in first.proc.log() and "Traceback" not in first.proc.log(), first.proc.log()
 
     second = start_up(data_dir)
     try:
         k = second.k
         assert k.json("get", "configmap", "settings", "-n", "keep")["data"] == {"color": "blue"}
         assert {name: n["metadata"]["uid"] for name, n in second.nodes().items()} == nodes_before
+
+        # Ready again because the new agents said so (a new bootID), not because the stored
+        # status from before the restart still says Ready.
+        def reported_again() -> bool:
+            return all(
+                node["status"]["nodeInfo"]["bootID"] != boot_before[name] and is_ready(node)
+                for name, node in second.nodes().items()
+            )
+
+        wait_for(reported_again, what="every node reported Ready by its new agent")
         after = second.wait_running("keep", "survivor")
         assert after["metadata"]["uid"] == before["metadata"]["uid"]
         assert after["spec"]["nodeName"] == before["spec"]["nodeName"]
@@ -283,3 +279,48 @@ def test_second_up_on_the_same_data_dir_keeps_objects(tmp_path: Path) -> None:
     finally:
         code = second.proc.stop()
     assert code == 0, f"exit code {code} on SIGTERM:\n{second.proc.log()[-3000:]}"
+    assert "Traceback" not in second.proc.log(), second.proc.log()
+
+
+def test_agent_command_joins_a_node_that_runs_pods(up: UpCluster, ns: str, tmp_path: Path) -> None:
+    cmd = [
+        str(KUBE_LITE), "agent", "--kubeconfig", str(up.proc.kubeconfig), "--node-name", "edge",
+        "--address", "127.0.1.50", "--state-dir", str(tmp_path / "edge"), "--kubelet-port", "0",
+    ]
+    log_path = tmp_path / "agent.log"
+    with log_path.open("wb") as log:
+        agent = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: "edge" in up.ready_nodes() and up.nodes()["edge"]["spec"].get("podCIDR"),
+                 what="node edge Ready with a podCIDR")
+        node = up.nodes()["edge"]
+        assert {"type": "InternalIP", "address": "127.0.1.50"} in node["status"]["addresses"]
+        up.create(ns, pod_manifest("on-edge", spec="  nodeSelector:\n    kubernetes.io/hostname: edge\n"))
+        pod = up.wait_running(ns, "on-edge")
+        assert pod["spec"]["nodeName"] == "edge"
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network(node["spec"]["podCIDR"])
+        up.k("delete", "pod", "on-edge", "-n", ns, "--timeout=20s")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        try:
+            code = agent.wait(15)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            code = agent.wait()
+        up.k.run("delete", "node", "edge", "--ignore-not-found", check=False)
+    output = log_path.read_text(errors="replace")
+    assert code == 0, f"agent exited with {code}:\n{output[-3000:]}"
+    assert "node edge joined" in output and "node edge stopped" in output, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+
+
+def test_unknown_runtime_fails_in_one_line_before_anything_is_created(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [str(KUBE_LITE), "up", "--runtime", "nope", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 1, result
+    assert "Error: cannot start the cluster: unknown runtime 'nope'; known: fake" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (data_dir / "pki").exists() and not (data_dir / "state.db").exists()
