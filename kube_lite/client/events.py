@@ -64,6 +64,7 @@ class EventRecorder:
         self._seen: dict[str, _Seen] = {}
         self.dropped = 0
         self.pending = 0
+        self._last_drop_log = float("-inf")
 
     def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """Record an event about `obj` (a dict with kind, apiVersion and metadata)."""
@@ -71,8 +72,12 @@ class EventRecorder:
             self._send.send_nowait((obj, type_, reason, message))
             self.pending += 1
         except anyio.WouldBlock:
+            # A burst (a thousand pods created at once) must not turn into a thousand log lines.
             self.dropped += 1
-            log.warning("event dropped: recorder buffer full", reason=reason)
+            now = self.clock.monotonic()
+            if now - self._last_drop_log >= 10.0:
+                self._last_drop_log = now
+                log.warning("events dropped: recorder buffer full", dropped_so_far=self.dropped, reason=reason)
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         task_status.started()

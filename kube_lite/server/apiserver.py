@@ -85,7 +85,8 @@ class APIServer:
                 from kube_lite.server import auth, certs
 
                 assert self.data_dir is not None, "serving HTTPS needs a data dir for its certificates"
-                self.pki = certs.ensure_pki(self.data_dir, hosts=[self.listen[0], *self.extra_hosts], clock=self.clock)
+                # Certificates are checked by real clients against real time, whatever the cluster's clock.
+                self.pki = certs.ensure_pki(self.data_dir, hosts=[self.listen[0], *self.extra_hosts], clock=RealClock())
                 authenticator = auth.Authenticator.from_data_dir(self.data_dir)
                 authenticate = authenticator.authenticate
                 public = auth.is_public_path

@@ -1,0 +1,302 @@
+"""Workload controllers at scale: a Deployment of 1,000 replicas on 100 fake nodes.
+
+    python bench/controllers.py [--replicas 1000] [--nodes 100] [--runs 3]
+                                [--churn-seconds 5] [--churn-rate 200] [--profile DIR]
+
+One process, one embedded `Cluster(nodes=NODES, backend="memory:", cluster_cidr="10.0.0.0/8")`
+per run (API server, controller manager, scheduler and NODES node agents on the fake runtime,
+all in one event loop). Each run measures, on the wall clock:
+
+- `create_s`: from the Deployment's create call to status.availableReplicas == REPLICAS (the
+  Deployment controller makes the ReplicaSet, the ReplicaSet controller the pods, the scheduler
+  binds them, the agents run them and report Ready, and both controllers write status back);
+- `rollout_s`: from the image patch to a finished rolling update (25% surge / 25% unavailable,
+  the defaults): observedGeneration caught up, updatedReplicas == availableReplicas ==
+  replicas == REPLICAS, and the old ReplicaSet at 0 (spec and status);
+- `churn`: for CHURN_SECONDS, pods of the (1,000-replica) ReplicaSet are deleted at random at
+  CHURN_RATE pods/s (gracePeriodSeconds 0, so the ReplicaSet sees them vanish at once); the
+  ReplicaSet controller's reconciles are counted by wrapping ReplicaSetController.reconcile
+  (ReplicationManager's excluded), giving `reconciles_per_s`, with `recovered_s` the time from the
+  end of the churn until availableReplicas is REPLICAS again.
+
+The figures are medians over RUNS (each run's figures are kept under `per_run`). `*_cpu_s` is the
+process's CPU time in a phase and `*_cpu_per_wall` that over the phase's wall time: below 1.0
+the process waited for a core (other work on the machine), so `*_cpu_s` is what an otherwise
+idle core would take. `*_rs_reconciles` counts the ReplicaSet controller's reconciles in a phase.
+Goals: create_s and rollout_s under 10 s. `--profile DIR` records each run with py-spy
+(.venv/bin/py-spy; collapsed stacks in DIR/controllers.collapsed.txt). Prints ONE JSON line on stdout; progress goes
+to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kube_lite.cluster import Cluster  # noqa: E402
+from kube_lite.controllers.replicaset import ReplicaSetController  # noqa: E402
+
+GOAL_S = 10.0
+NAMESPACE = "default"
+POLL_S = 0.02
+
+
+def log(*parts: Any) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def deployment(name: str, replicas: int, image: str) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": image, "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]},
+            },
+        },
+    }
+
+
+class ReconcileCounter:
+    """Counts ReplicaSetController.reconcile calls (the class attribute is wrapped before the
+    cluster starts, because the workers bind `self.reconcile` when they start)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0  # wall time inside reconcile (awaits included)
+        self._original: Callable[..., Awaitable[float | None]] | None = None
+
+    def install(self) -> None:
+        original = self._original = ReplicaSetController.reconcile
+        counter = self
+
+        async def counted(controller: ReplicaSetController, key: str) -> float | None:
+            if type(controller) is not ReplicaSetController:
+                return await original(controller, key)
+            counter.count += 1
+            start = time.perf_counter()
+            try:
+                return await original(controller, key)
+            finally:
+                counter.seconds += time.perf_counter() - start
+
+        ReplicaSetController.reconcile = counted  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            ReplicaSetController.reconcile = self._original  # type: ignore[method-assign]
+
+
+async def poll(check: Callable[[], Awaitable[bool]], limit_s: float, what: str) -> None:
+    """Await `check` every POLL_S until true; fail after `limit_s` seconds."""
+    try:
+        with anyio.fail_after(limit_s):
+            while True:
+                if await check():
+                    return
+                await anyio.sleep(POLL_S)
+    except TimeoutError:
+        raise TimeoutError(f"{what}: not done after {limit_s} s") from None
+
+
+async def one_run(args: argparse.Namespace, counter: ReconcileCounter, index: int) -> dict[str, Any]:
+    n = args.replicas
+    result: dict[str, Any] = {}
+    t = time.perf_counter()
+    async with Cluster(nodes=args.nodes, backend="memory:", cluster_cidr="10.0.0.0/8") as cluster:
+        with anyio.fail_after(120):
+            await cluster.wait_ready()
+        result["startup_s"] = round(time.perf_counter() - t, 3)
+        client = cluster.client
+        log(f"run {index}: {args.nodes} nodes ready in {result['startup_s']} s")
+
+        async def deploy() -> dict[str, Any]:
+            return await client.get("deployments", "bench", namespace=NAMESPACE)
+
+        # ---- create
+        counter.count = 0
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        await client.create("deployments", deployment("bench", n, "nginx:1.25"), namespace=NAMESPACE)
+
+        async def available() -> bool:
+            status = (await deploy()).get("status") or {}
+            return status.get("availableReplicas") == n and status.get("updatedReplicas") == n
+
+        await poll(available, args.timeout, "create")
+        result["create_s"] = round(time.perf_counter() - t0, 3)
+        result["create_cpu_s"] = round(time.process_time() - cpu0, 3)
+        result["create_cpu_per_wall"] = round((time.process_time() - cpu0) / (time.perf_counter() - t0), 2)
+        result["create_rs_reconciles"] = counter.count
+        log(f"run {index}: {n} available in {result['create_s']} s")
+        (old_rs,) = (await client.list("replicasets", namespace=NAMESPACE, label_selector="app=bench"))["items"]
+        old_name = old_rs["metadata"]["name"]
+
+        # ---- rolling update
+        counter.count = 0
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        await client.patch(
+            "deployments", "bench", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}},
+            namespace=NAMESPACE, patch_type="strategic",
+        )
+
+        async def rolled_out() -> bool:
+            d = await deploy()
+            status = d.get("status") or {}
+            if status.get("observedGeneration", 0) < d["metadata"]["generation"]:
+                return False
+            if not (status.get("updatedReplicas") == status.get("availableReplicas") == status.get("replicas") == n):
+                return False
+            old = await client.get("replicasets", old_name, namespace=NAMESPACE)
+            return old["spec"].get("replicas") == 0 and not (old.get("status") or {}).get("replicas")
+
+        await poll(rolled_out, args.timeout, "rolling update")
+        result["rollout_s"] = round(time.perf_counter() - t0, 3)
+        result["rollout_cpu_s"] = round(time.process_time() - cpu0, 3)
+        result["rollout_cpu_per_wall"] = round((time.process_time() - cpu0) / (time.perf_counter() - t0), 2)
+        result["rollout_rs_reconciles"] = counter.count
+        log(f"run {index}: rolled out in {result['rollout_s']} s")
+
+        # ---- churn on the new ReplicaSet
+        new_rs = [rs for rs in (await client.list("replicasets", namespace=NAMESPACE, label_selector="app=bench"))["items"]
+                  if rs["metadata"]["name"] != old_name]
+        assert len(new_rs) == 1 and new_rs[0]["spec"]["replicas"] == n
+        rng = random.Random(index)
+        deleted = 0
+        batch = max(1, round(args.churn_rate * 0.1))
+        counter.count, counter.seconds = 0, 0.0
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        while time.perf_counter() - t0 < args.churn_seconds:
+            tick = time.perf_counter()
+            pods = [p for p in (await client.list("pods", namespace=NAMESPACE, label_selector="app=bench"))["items"]
+                    if not p["metadata"].get("deletionTimestamp")]
+
+            async def kill(name: str) -> None:
+                nonlocal deleted
+                try:
+                    await client.delete("pods", name, namespace=NAMESPACE, grace_period_seconds=0)
+                    deleted += 1
+                except Exception:  # noqa: BLE001 - already gone: the churn goes on
+                    pass
+
+            async with anyio.create_task_group() as tg:
+                for pod in rng.sample(pods, min(batch, len(pods))):
+                    tg.start_soon(kill, pod["metadata"]["name"])
+            await anyio.sleep(max(0.0, 0.1 - (time.perf_counter() - tick)))
+        churn_wall = time.perf_counter() - t0
+        reconciles = counter.count
+        result["churn"] = {
+            "seconds": round(churn_wall, 3),
+            "pods_deleted": deleted,
+            "reconciles": reconciles,
+            "reconciles_per_s": round(reconciles / churn_wall, 1),
+            "reconcile_mean_ms": round(1000 * counter.seconds / reconciles, 1) if reconciles else None,
+            "cpu_per_wall": round((time.process_time() - cpu0) / churn_wall, 2),
+        }
+        t1 = time.perf_counter()
+
+        async def recovered() -> bool:
+            status = (await client.get("replicasets", new_rs[0]["metadata"]["name"], namespace=NAMESPACE)).get("status") or {}
+            return status.get("availableReplicas") == n and status.get("replicas") == n
+
+        await poll(recovered, args.timeout, "recovery after churn")
+        result["churn"]["recovered_s"] = round(time.perf_counter() - t1, 3)
+        log(f"run {index}: churn {result['churn']}")
+    return result
+
+
+def median(runs: list[dict[str, Any]], *path: str) -> float:
+    values = []
+    for run in runs:
+        value: Any = run
+        for key in path:
+            value = value[key]
+        values.append(value)
+    return round(statistics.median(values), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", type=int, default=1000)
+    parser.add_argument("--nodes", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--churn-seconds", type=float, default=5.0)
+    parser.add_argument("--churn-rate", type=float, default=200.0, help="pods deleted per second during the churn")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for each phase")
+    parser.add_argument("--profile", type=Path, help="record each run with py-spy into this directory")
+    args = parser.parse_args()
+
+    if args.profile and not os.environ.get("_BENCH_CONTROLLERS_CHILD"):
+        # Re-run this script under py-spy (same arguments; one profile for all its runs).
+        args.profile.mkdir(parents=True, exist_ok=True)
+        out = args.profile / "controllers.collapsed.txt"
+        py_spy = Path(sys.executable).parent / "py-spy"
+        env = {**os.environ, "_BENCH_CONTROLLERS_CHILD": "1"}
+        cmd = [str(py_spy), "record", "--rate", "200", "--format", "raw", "-o", str(out), "--",
+               sys.executable, *sys.argv]
+        # py-spy talks on stdout too: pass on only the JSON line there, the rest to stderr.
+        child = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        for line in child.stdout.splitlines():
+            print(line, file=sys.stdout if line.startswith("{") else sys.stderr, flush=True)
+        sys.exit(child.returncode)
+
+    # Errors only, on stderr (structlog's default prints debug, on stdout): at 1,000 pods the
+    # event recorder's "buffer full" warnings would run to thousands of lines.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+    counter = ReconcileCounter()
+    counter.install()
+    runs: list[dict[str, Any]] = []
+    try:
+        for index in range(args.runs):
+            runs.append(anyio.run(one_run, args, counter, index))
+    finally:
+        counter.uninstall()
+    figures = {
+        "bench": "controllers",
+        "replicas": args.replicas,
+        "nodes": args.nodes,
+        "runs": args.runs,
+        "create_s": median(runs, "create_s"),
+        "rollout_s": median(runs, "rollout_s"),
+        "goal_s": GOAL_S,
+        "create_goal_met": median(runs, "create_s") < GOAL_S,
+        "rollout_goal_met": median(runs, "rollout_s") < GOAL_S,
+        "create_cpu_s": median(runs, "create_cpu_s"),
+        "rollout_cpu_s": median(runs, "rollout_cpu_s"),
+        "churn_reconciles_per_s": median(runs, "churn", "reconciles_per_s"),
+        "churn_reconcile_mean_ms": median(runs, "churn", "reconcile_mean_ms"),
+        "churn_pods_deleted_per_s": round(statistics.median(r["churn"]["pods_deleted"] / r["churn"]["seconds"] for r in runs), 1),
+        "churn_recovered_s": median(runs, "churn", "recovered_s"),
+        "startup_s": median(runs, "startup_s"),
+        "per_run": runs,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()
