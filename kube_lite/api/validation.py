@@ -39,6 +39,7 @@ most legacy volume-plugin details, and PVC update rules are not checked.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -516,6 +517,16 @@ def is_dns1035_label(value: str) -> list[str]:
 
 def is_qualified_name(value: str) -> list[str]:
     """Reasons `value` is not a qualified name (label or annotation key: ``[prefix/]name``)."""
+    return list(_qualified_name_errors(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _qualified_name_errors(value: str) -> tuple[str, ...]:
+    # The same few label and annotation keys are checked on every write: remember the answers.
+    return tuple(_qualified_name_reasons(value))
+
+
+def _qualified_name_reasons(value: str) -> list[str]:
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -732,7 +743,8 @@ def _get(obj: Any, *names: str) -> Any:
     for name in names:
         if obj is None:
             return None
-        obj = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        # dict first: isinstance against the Mapping ABC is slow and this runs per field.
+        obj = obj.get(name) if type(obj) is dict or isinstance(obj, Mapping) else getattr(obj, name, None)
     return obj
 
 

@@ -176,7 +176,10 @@ def decode_body(req: Request) -> Any:
                 raise errors.bad_request(f"the body of the request was in an unknown format: {exc}") from None
     except RecursionError:
         raise errors.bad_request("the body of the request is nested too deeply") from None
-    if isinstance(data, (dict, list)) and _too_deep(data):
+    # Fewer brackets than MAX_DEPTH in a JSON body cannot nest that deep, nor hold MAX_NODES
+    # values shared through aliases (YAML only): skip the walk for ordinary objects.
+    shallow = "yaml" not in ctype and req.body.count(b"{") + req.body.count(b"[") <= MAX_DEPTH
+    if not shallow and isinstance(data, (dict, list)) and _too_deep(data):
         raise errors.bad_request(
             f"the body of the request is nested more than {MAX_DEPTH} levels deep or holds more than {MAX_NODES} values"
         )
