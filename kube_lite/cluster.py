@@ -11,6 +11,7 @@ global state, several clusters per process. `clock=VirtualClock()` runs cluster 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import socket
@@ -23,8 +24,13 @@ from typing import Any
 import anyio
 import structlog
 
+from kube_lite.agent import NodeAgent
 from kube_lite.client.client import Client
 from kube_lite.clock import Clock, RealClock, VirtualClock
+from kube_lite.controllers import manager as _manager
+from kube_lite.controllers.manager import ControllerManager
+from kube_lite.scheduler import Scheduler
+from kube_lite.server import certs
 from kube_lite.server.apiserver import APIServer
 
 log = structlog.get_logger(__name__)
@@ -33,6 +39,7 @@ CONTROL_PLANE = "control-plane"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
 
+@functools.cache
 def load_plugin(group: str, name: str) -> Any:
     """A runtime or network plugin class by entry-point name (kube_lite.runtimes / kube_lite.cni)."""
     found = entry_points(group=group, name=name)
@@ -141,8 +148,6 @@ class Cluster:
             await stack.__aexit__(None, None, None)
 
     async def _start(self, stack: AsyncExitStack) -> None:
-        from kube_lite.controllers.manager import ControllerManager, default_controllers
-        from kube_lite.scheduler import Scheduler
 
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +160,6 @@ class Cluster:
         )
         self.client = self.api.client()
         if self.kubeconfig is not None:
-            from kube_lite.server import certs
 
             assert self.api.url is not None
             certs.write_kubeconfig(self.kubeconfig, self.api.url, self.api.pki)
@@ -166,7 +170,7 @@ class Cluster:
         identity = f"{socket.gethostname()}_{hashlib.sha1(str(self.data_dir or id(self)).encode()).hexdigest()[:8]}"
         self.controller_manager = ControllerManager(
             self.client, identity, clock=self.clock,
-            factories=default_controllers(self.cluster_cidr, self.node_cidr_mask_size, exclude=self.exclude_controllers),
+            factories=_manager.default_controllers(self.cluster_cidr, self.node_cidr_mask_size, exclude=self.exclude_controllers),
         )
         await tg.start(self.controller_manager.run)
         self.scheduler = Scheduler(self.client, self.clock)
@@ -177,7 +181,6 @@ class Cluster:
             await tg.start(agent.run)
 
     def _make_agent(self, spec: NodeSpec) -> Any:
-        from kube_lite.agent import NodeAgent
 
         state_dir = self.data_dir / "nodes" / spec.name if self.data_dir else None
         runtime = self.runtime_class.for_node(spec.name, clock=self.clock, state_dir=state_dir)

@@ -17,6 +17,15 @@ from kube_lite.client.events import EventRecorder
 from kube_lite.client.leaderelection import LeaderElector
 from kube_lite.clock import Clock, RealClock
 from kube_lite.controllers.base import Controller
+from kube_lite.controllers.cronjob import CronJobController
+from kube_lite.controllers.daemonset import DaemonSetController
+from kube_lite.controllers.deployment import DeploymentController
+from kube_lite.controllers.garbagecollector import GarbageCollector
+from kube_lite.controllers.job import JobController, TTLAfterFinishedController
+from kube_lite.controllers.namespace import NamespaceController
+from kube_lite.controllers.nodeipam import NodeIPAMController
+from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
+from kube_lite.controllers.statefulset import StatefulSetController
 
 log = structlog.get_logger(__name__)
 
@@ -28,15 +37,6 @@ def default_controllers(
 ) -> list[ControllerFactory]:
     """The controllers kube-lite runs, as factories (a fresh set per leadership term), minus
     those named in `exclude` (e.g. a test that drives one controller itself)."""
-    from kube_lite.controllers.cronjob import CronJobController
-    from kube_lite.controllers.daemonset import DaemonSetController
-    from kube_lite.controllers.deployment import DeploymentController
-    from kube_lite.controllers.garbagecollector import GarbageCollector
-    from kube_lite.controllers.job import JobController, TTLAfterFinishedController
-    from kube_lite.controllers.namespace import NamespaceController
-    from kube_lite.controllers.nodeipam import NodeIPAMController
-    from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
-    from kube_lite.controllers.statefulset import StatefulSetController
 
     named: list[tuple[str, ControllerFactory]] = [
         ("nodeipam", lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size)),

@@ -18,6 +18,7 @@ contract.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -255,9 +256,15 @@ def open_backend(url: str, *, clock: Clock | None = None, **options: Any) -> Bac
     scheme, sep, _ = url.partition(":")
     if not sep or not scheme:
         raise ValueError(f"backend URL {url!r} has no scheme (memory:, sqlite:PATH, etcd://HOST:PORT)")
-    found = entry_points(group="kube_lite.backends", name=scheme)
-    if not found:
+    cls = _backend_class(scheme)
+    if cls is None:
         known = sorted(ep.name for ep in entry_points(group="kube_lite.backends"))
         raise ValueError(f"unknown backend {scheme!r} in {url!r}; known: {', '.join(known)}")
-    cls = next(iter(found)).load()
     return cls.from_url(url, clock=clock, **options)
+
+
+@functools.cache
+def _backend_class(scheme: str) -> Any:
+    # Scanning the installed distributions' entry points takes milliseconds: once per scheme.
+    found = entry_points(group="kube_lite.backends", name=scheme)
+    return next(iter(found)).load() if found else None
