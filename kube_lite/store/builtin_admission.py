@@ -101,4 +101,14 @@ class PriorityPlugin:
                 spec["priorityClassName"] = found["metadata"]["name"]
         value = found.get("value", 0) if found is not None else SYSTEM_PRIORITY_CLASSES.get(name or "", 0)
         spec["priority"] = int(value)
-        spec["preemptionPolicy"] = (found or {}).get("preemptionPolicy") or "PreemptLowerPriority"
+        if found is None and not name:
+            return  # no class: the pod keeps its own preemptionPolicy
+        computed = (found or {}).get("preemptionPolicy") or "PreemptLowerPriority"
+        given = spec.get("preemptionPolicy")
+        if given is not None and given != computed:
+            raise errors.forbidden(
+                "pods", "", request.name or None,
+                f"the string value of PreemptionPolicy ({given}) must not be provided in pod spec; "
+                f"priority admission controller computed {computed} from the given PriorityClass name",
+            )
+        spec["preemptionPolicy"] = computed
