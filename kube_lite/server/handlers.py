@@ -535,6 +535,7 @@ class ResourceHandlers:
                 kind, namespace, matches=matches,
                 resource_version=None if initial_events else rv,
                 send_initial_events=initial_events or None,
+                node=selection.exact_node(kind, req.query.get("fieldSelector")),
             )
         except errors.APIError as exc:
             if exc.code != 410:

@@ -42,6 +42,18 @@ def matcher(kind: KindInfo, label_selector: str | None, field_selector: str | No
     return lambda o: label_matches(o.labels) and policy.matches(field, o.obj)
 
 
+def exact_node(kind: KindInfo, field_selector: str | None) -> str | None:
+    """The node a pod watch's field selector pins (`spec.nodeName=X`), so the watch cache can
+    index the watcher by node instead of testing it on every pod event."""
+    if not field_selector or kind.group or kind.plural != "pods":
+        return None
+    try:
+        converted = selectors.convert_field_selector(field_selector, "", "pods")
+    except selectors.SelectorError:
+        return None
+    return converted.requires_exact_match("spec.nodeName")
+
+
 def _policy(kind: KindInfo) -> selectors.FieldLabelPolicy:
     from kube_lite.store.strategy import strategy_for
 

@@ -93,6 +93,12 @@ class CacheEvent:
 Filter = Callable[[CachedObject], bool]
 
 
+def _node_of(obj: dict[str, Any]) -> str:
+    """spec.nodeName as a field selector reads it ("" when unset)."""
+    spec = obj.get("spec")
+    return (spec.get("nodeName") or "") if isinstance(spec, dict) else ""
+
+
 class Watcher:
     """One watch on a resource: yields (type, CacheEvent) in revision order.
 
@@ -107,6 +113,7 @@ class Watcher:
         self._send, self._recv = anyio.create_memory_object_stream[tuple[str, CacheEvent | None]](buffer)
         self.overflowed = False
         self.closed = False
+        self.node: str | None = None
 
     def offer(self, event: CacheEvent) -> None:
         """Called by the cache for each event in this watcher's namespace."""
@@ -182,6 +189,7 @@ class ResourceCache:
         # Every event with revision > window_start is in _events.
         self.window_start = start_revision
         self._by_namespace: dict[str, set[Watcher]] = {}
+        self._by_node: dict[str, set[Watcher]] = {}
         self._all: set[Watcher] = set()
 
     # -- reads
@@ -208,16 +216,34 @@ class ResourceCache:
 
     # -- watchers
 
-    def watch(self, namespace: str = "", matches: Filter | None = None, buffer: int = 10_000) -> Watcher:
+    def watch(
+        self, namespace: str = "", matches: Filter | None = None, buffer: int = 10_000, node: str | None = None
+    ) -> Watcher:
+        """A watcher of `namespace` ("" for all). `node`: the watcher selects only pods whose
+        spec.nodeName is that (a node agent's watch), so it is indexed by node and offered only
+        the events of pods on that node, before or after the change."""
         watcher = Watcher(self, namespace, matches, buffer)
-        if namespace:
+        watcher.node = node
+        if node is not None:
+            self._by_node.setdefault(node, set()).add(watcher)
+        elif namespace:
             self._by_namespace.setdefault(namespace, set()).add(watcher)
         else:
             self._all.add(watcher)
         return watcher
 
+    def _watchers(self) -> list[Watcher]:
+        groups = (*self._by_namespace.values(), *self._by_node.values())
+        return [*self._all, *(w for ws in groups for w in ws)]
+
     def _remove(self, watcher: Watcher) -> None:
-        if watcher.namespace:
+        if watcher.node is not None:
+            group = self._by_node.get(watcher.node)
+            if group is not None:
+                group.discard(watcher)
+                if not group:
+                    del self._by_node[watcher.node]
+        elif watcher.namespace:
             group = self._by_namespace.get(watcher.namespace)
             if group is not None:
                 group.discard(watcher)
@@ -227,11 +253,11 @@ class ResourceCache:
             self._all.discard(watcher)
 
     def close_watchers(self) -> None:
-        for watcher in [*self._all, *(w for ws in self._by_namespace.values() for w in ws)]:
+        for watcher in self._watchers():
             watcher.close()
 
     def bookmark(self, revision: int) -> None:
-        for watcher in [*self._all, *(w for ws in self._by_namespace.values() for w in ws)]:
+        for watcher in self._watchers():
             watcher.bookmark(revision)
 
     # -- updates from the dispatcher
@@ -260,6 +286,12 @@ class ResourceCache:
         if group:
             for watcher in list(group):
                 watcher.offer(cev)
+        if self._by_node:
+            nodes = {_node_of(cached.obj)} if prev is None else {_node_of(cached.obj), _node_of(prev.obj)}
+            for node in nodes:
+                for watcher in list(self._by_node.get(node, ())):
+                    if not watcher.namespace or watcher.namespace == cached.namespace:
+                        watcher.offer(cev)
         return cev
 
 

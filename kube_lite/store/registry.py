@@ -599,6 +599,7 @@ class Registry:
         resource_version: str | None = None,
         send_initial_events: bool | None = None,
         buffer: int = 10_000,
+        node: str | None = None,
     ) -> WatchStream:
         """A watch from `resource_version`: unset or "0" first replays what exists as ADDED;
         a revision older than the cache's window raises APIError 410 Expired."""
@@ -621,13 +622,13 @@ class Registry:
             events = cache.events_since(since)
             if events is None:
                 raise errors.expired(f"too old resource version: {since} ({cache.window_start})")
-            probe = cache.watch(ns, matches, buffer)
+            probe = cache.watch(ns, matches, buffer, node)
             for ev in events:
                 if ns and ev.obj.namespace != ns:
                     continue
                 probe.offer(ev)
             return WatchStream(probe, [], self.cache.revision, strategy_for(kind))
-        watcher = cache.watch(ns, matches, buffer)
+        watcher = cache.watch(ns, matches, buffer, node)
         return WatchStream(watcher, initial, self.cache.revision, strategy_for(kind))
 
     # ------------------------------------------------------------------ start-up
