@@ -117,16 +117,20 @@ class StatusManager:
             keys = list(self._entries) if resync else list(self._dirty)
             if resync:
                 last_resync = self.clock.monotonic()
+            failed = False
             async with self._lock:
                 for key in keys:
                     self._dirty.discard(key)
                     try:
                         if not await self._sync_one(key, force_check=resync):
                             self._dirty.add(key)
+                            failed = True
                     except Exception:  # noqa: BLE001 - one bad pod must not stop every status
                         log.exception("status write failed", pod=key)
-            if self._dirty:
-                # Some writes failed: retry after a pause rather than spinning.
+            if failed:
+                # Some writes failed: retry after a pause rather than spinning. Statuses that
+                # merely arrived during the writes go out at once (pausing for them cost pods up
+                # to a second between Running and its report).
                 with self.clock.move_on_after(1.0):
                     await anyio.Event().wait()
 
