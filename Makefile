@@ -20,7 +20,7 @@ system-deps:
 	./scripts/install-system-deps.sh
 
 up: venv
-	$(BIN)/kube-lite server --data-dir $(DATA_DIR)
+	$(BIN)/kube-lite up --data-dir $(DATA_DIR)
 
 lint: venv
 	$(BIN)/ruff check .
