@@ -36,6 +36,8 @@ from typing import Any
 
 import msgspec
 
+from kube_lite.api.validation import go_quote as _go_quote
+
 __all__ = [
     "EVERYTHING",
     "FIELD_EVERYTHING",
@@ -118,41 +120,6 @@ class FieldError:
     def cause(self) -> dict[str, str]:
         """The `details.causes[]` entry of an Invalid Status for this error."""
         return {"reason": self.type, "message": self.body(), "field": self.field}
-
-
-def _go_quote(s: str) -> str:
-    """Go's `%q` of a string: double-quoted, with Go escapes for quotes and unprintables."""
-    out = ['"']
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch in _GO_SHORT_ESCAPES:
-            out.append(_GO_SHORT_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            if code < 0x80:
-                out.append(f"\\x{code:02x}")
-            elif code <= 0xFFFF:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_SHORT_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
 
 
 def _go_value(value: Any) -> str:
