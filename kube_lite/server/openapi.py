@@ -36,6 +36,10 @@ In v3, a `$ref` that needs siblings (a description, patch extensions) is wrapped
 `{"allOf": [{"$ref": ...}], ...}` as Kubernetes publishes it; v2 keeps the siblings beside the
 `$ref`. Quantity and IntOrString are `oneOf` in v3 and strings with a format in v2.
 
+Each definition lists its `required` fields as Kubernetes does (the table of
+kube_lite.api.required): `kubectl explain` marks them `-required-`, and kubectl's client-side
+validation of a `kind: List` file refuses an item that lacks one, exactly as against Kubernetes.
+
 Descriptions are kube-lite's own: a Struct's docstring, a table of the main fields below, or a
 short sentence made from the field's name.
 
@@ -61,6 +65,7 @@ from typing import Any, Union
 import msgspec
 
 from kube_lite.api.registry import KindInfo, KindRegistry
+from kube_lite.api.required import required_fields
 
 # ---- names
 
@@ -441,7 +446,11 @@ class _SchemaBuilder:
             schema["description"] = _field_description(cls, f.encode_name, referenced)
             schema.update(self.patch_ext.get((definition_name(cls), f.encode_name), {}))
             properties[f.encode_name] = schema
-        return {"description": _type_description(cls), "type": "object", "properties": properties}
+        out: dict[str, Any] = {"description": _type_description(cls), "type": "object", "properties": properties}
+        required = [name for name in required_fields(definition_name(cls)) if name in properties]
+        if required:
+            out["required"] = required
+        return out
 
     def _field_schema(self, owner: type, json_name: str, tp: Any) -> dict[str, Any]:
         fixed = _FIELD_SCHEMAS.get((owner.__name__, json_name))

@@ -121,10 +121,18 @@ def test_explain_pod_containers(k: Kubectl) -> None:
     assert re.search(r"^  image\t<string>$", out, re.M)
 
 
-@pytest.mark.xfail(reason="the OpenAPI schemas list no required fields yet (kube_lite/server/openapi.py)", strict=True)
 def test_explain_marks_required_fields(k: Kubectl) -> None:
     out = k("explain", "pods.spec.containers")
     assert re.search(r"^  name\t<string> -required-$", out, re.M)
+    assert re.search(r"^  image\t<string>$", out, re.M)  # optional, as in Kubernetes
+    pod_spec = k("explain", "pod.spec")
+    assert re.search(r"^  containers\t<\[\]Container> -required-$", pod_spec, re.M)
+    assert pod_spec.count("-required-") == 1
+    deployment_spec = k("explain", "deployment.spec")
+    assert re.search(r"^  selector\t<LabelSelector> -required-$", deployment_spec, re.M)
+    assert re.search(r"^  template\t<PodTemplateSpec> -required-$", deployment_spec, re.M)
+    assert re.search(r"^  replicas\t<integer>$", deployment_spec, re.M)
+    assert "-required-" not in k("explain", "deployment")  # metadata, spec and status are all optional
 
 
 def test_get_raw(k: Kubectl, ns: str) -> None:
