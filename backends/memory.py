@@ -55,8 +55,8 @@ def _closed_error(_: int) -> StoreError:
 class MemoryBackend:
     """An in-process Backend; use it as an async context manager (it owns the compactor task).
 
-    Writes apply at once, each after one checkpoint (so a tight loop of writes still lets
-    watchers run); reads never wait.
+    Writes apply at once, each followed by one checkpoint, so a tight loop of writes still lets
+    watchers run; reads never wait.
     """
 
     #: Restore gives every key its snapshot revisions and the store the snapshot's revision.
@@ -147,14 +147,20 @@ class MemoryBackend:
     # --- writes
 
     async def _write(self, op: WriteOp) -> Event:
-        await anyio.lowlevel.checkpoint()
         self._check_open()
         events, outcomes = self._keyspace.plan((op,))
         outcome = outcomes[0]
+        if not isinstance(outcome, StoreError):
+            self._keyspace.apply(events)
+            self._hub.publish(events)
+        # One checkpoint per write, after it: a tight loop of writes (failed ones too) still
+        # lets other tasks run, and the watchers this write woke (the API server's watch cache)
+        # see it before the writer goes on, so the writer's next read-your-writes check need
+        # not wait for them. As with any backend, a write whose caller is cancelled meanwhile
+        # may have been applied.
+        await anyio.lowlevel.checkpoint()
         if isinstance(outcome, StoreError):
             raise outcome
-        self._keyspace.apply(events)
-        self._hub.publish(events)
         return outcome
 
     async def create(self, key: str, value: bytes) -> int:

@@ -123,7 +123,8 @@ class CpuMeter:
         total, idle = self._machine()
         dt = total - self._m0[0]
         busy = 1 - (idle - self._m0[1]) / dt if dt > 0 else float("nan")
-        return {"server_cpu": round((cpu_seconds(self.pid) - self._cpu0) / wall, 2), "machine_busy": round(busy, 2)}
+        used = cpu_seconds(self.pid) - self._cpu0
+        return {"server_cpu": round(used / wall, 2), "server_cpu_s": round(used, 3), "machine_busy": round(busy, 2)}
 
 
 class ServerError(RuntimeError):

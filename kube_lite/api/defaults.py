@@ -35,6 +35,7 @@ live here too: `generate_job_selector` (the Job strategy's PrepareForCreate).
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Callable, Iterable, MutableMapping
@@ -104,6 +105,19 @@ def _items(obj: Any, name: str) -> list[Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=2048)
+def _rounded_str(raw: str) -> str:
+    return str(parse_quantity(raw).round_up(-3))
+
+
+def _rounded(raw: Any) -> str:
+    """A quantity rounded up to milli precision, in canonical form; remembered for strings,
+    since the same few are written on every pod. Raises QuantityError."""
+    if type(raw) is str:
+        return _rounded_str(raw)
+    return str(parse_quantity(raw).round_up(-3))
+
+
 def _round_resource_list(resources: MutableMapping[str, Any] | None) -> None:
     """Round each quantity up to milli precision and write it in canonical form, as
     SetDefaults_ResourceList and Quantity's JSON encoding do together."""
@@ -111,7 +125,7 @@ def _round_resource_list(resources: MutableMapping[str, Any] | None) -> None:
         return
     for key, raw in list(resources.items()):
         try:
-            resources[key] = str(parse_quantity(raw).round_up(-3))
+            resources[key] = _rounded(raw)
         except QuantityError:
             continue
 
@@ -158,10 +172,15 @@ def _image_tag(image: str) -> str:
     return tag or ""
 
 
+@functools.lru_cache(maxsize=1024)
+def _pull_policy(image: str) -> str:
+    return "Always" if _image_tag(image) == "latest" else "IfNotPresent"
+
+
 def image_pull_policy(image: str | None) -> str:
     """The default imagePullPolicy for `image`: Always for ``:latest`` or an image with neither
     tag nor digest, IfNotPresent otherwise (including digests and unparsable references)."""
-    return "Always" if _image_tag(image or "") == "latest" else "IfNotPresent"
+    return _pull_policy(image or "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -355,9 +355,10 @@ def invalid_message(kind: str | type | Any, name: str, errors: Sequence[Any], gr
 # ---------------------------------------------------------------------------------------------
 
 
-def _child(path: str, *names: str) -> str:
-    for name in names:
-        path = f"{path}.{name}" if path else name
+def _child(path: str, name: str, *more: str) -> str:
+    path = f"{path}.{name}" if path else name
+    for extra in more:
+        path = f"{path}.{extra}"
     return path
 
 
@@ -554,6 +555,16 @@ def _qualified_name_reasons(value: str) -> list[str]:
 
 def is_label_value(value: str) -> list[str]:
     """Reasons `value` is not a label value (empty, or at most 63 label characters)."""
+    return list(_label_value_errors(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_value_errors(value: str) -> tuple[str, ...]:
+    # As for keys: the same few label values are checked on every write.
+    return tuple(_label_value_reasons(value))
+
+
+def _label_value_reasons(value: str) -> list[str]:
     errs: list[str] = []
     if _blen(value) > 63:
         errs.append(_max_len_bytes(63))
@@ -724,11 +735,25 @@ def validate_cidr(value: str, path: str) -> list[FieldError]:
     return []
 
 
+@functools.lru_cache(maxsize=2048)
+def _parse_quantity_str(raw: str) -> Quantity:
+    return parse_quantity(raw)
+
+
+def parse_quantity_cached(raw: Any) -> Quantity:
+    """`parse_quantity`, remembered for strings (a Quantity is immutable): the same few request
+    and limit strings are parsed on every pod write. Raises QuantityError as parse_quantity
+    does (errors are not remembered)."""
+    if type(raw) is str:
+        return _parse_quantity_str(raw)
+    return parse_quantity(raw)
+
+
 def validate_quantity(raw: Any, path: str) -> tuple[Quantity | None, list[FieldError]]:
     """Parse a quantity field; an unparsable one is an Invalid error with Kubernetes' parse
     message (Kubernetes rejects it while decoding, with the same text)."""
     try:
-        return parse_quantity(raw), []
+        return parse_quantity_cached(raw), []
     except QuantityError as err:
         return None, [invalid(path, raw if isinstance(raw, str) else str(raw), str(err))]
 
@@ -743,8 +768,14 @@ def _get(obj: Any, *names: str) -> Any:
     for name in names:
         if obj is None:
             return None
-        # dict first: isinstance against the Mapping ABC is slow and this runs per field.
-        obj = obj.get(name) if type(obj) is dict or isinstance(obj, Mapping) else getattr(obj, name, None)
+        # Structs and dicts first: isinstance against the Mapping ABC is slow and this runs
+        # per field (a Struct is never a Mapping, so the order changes no answer).
+        if type(obj) is dict:
+            obj = obj.get(name)
+        elif isinstance(obj, msgspec.Struct) or not isinstance(obj, Mapping):
+            obj = getattr(obj, name, None)
+        else:
+            obj = obj.get(name)
     return obj
 
 
@@ -2014,9 +2045,36 @@ def _pod_claim_names(spec: Any) -> set[str]:
     return {_s(_get(c, "name")) for c in _get(spec, "resourceClaims") or ()}
 
 
+# PodSpecs found valid, by their JSON (and what else the answer depends on). Pods written by
+# controllers repeat their template's spec, so most pod writes validate a spec seen before;
+# the answer is a pure function of the key. Only valid specs are remembered (errors are rare
+# and carry the values they report), at most _VALID_POD_SPECS_MAX, the oldest forgotten first.
+_VALID_POD_SPECS: dict[tuple[bytes, str, str, bool], None] = {}
+_VALID_POD_SPECS_MAX = 512
+_encode_json = msgspec.json.encode
+
+
 def validate_pod_spec(spec: Any, path: str = "spec", *, pod_name: str = "", is_pod: bool = True) -> list[FieldError]:
     """A PodSpec, in a pod (`is_pod`) or a template: containers, init containers, volumes and
     mounts, enums, DNS, affinity, tolerations and the scalar fields."""
+    key = None
+    if isinstance(spec, msgspec.Struct):
+        try:
+            # The pod name matters only to volumes (the PVCs of ephemeral volumes are named after it).
+            key = (_encode_json(spec), path, pod_name if _get(spec, "volumes") else "", is_pod)
+        except (TypeError, ValueError, msgspec.EncodeError):
+            key = None
+        if key is not None and key in _VALID_POD_SPECS:
+            return []
+    errs = _validate_pod_spec(spec, path, pod_name, is_pod)
+    if key is not None and not errs:
+        if len(_VALID_POD_SPECS) >= _VALID_POD_SPECS_MAX:
+            del _VALID_POD_SPECS[next(iter(_VALID_POD_SPECS))]
+        _VALID_POD_SPECS[key] = None
+    return errs
+
+
+def _validate_pod_spec(spec: Any, path: str, pod_name: str, is_pod: bool) -> list[FieldError]:
     errs: list[FieldError] = []
     grace = _get(spec, "terminationGracePeriodSeconds")
     if grace is None:

@@ -104,16 +104,39 @@ class Watcher:
 
     Made by `ResourceCache.watch`; the cache pushes into a bounded buffer. When the buffer is
     full the watcher is closed with `overflowed` set; iteration then ends and the server closes
-    the stream, as Kubernetes does with a slow watcher."""
+    the stream, as Kubernetes does with a slow watcher. What was buffered before `close()` is
+    still delivered, then iteration ends.
+
+    The buffer is a deque with one waiter event, not a memory object stream: the cache offers
+    every event to every watcher of its namespace, and a watch stream takes what is buffered in
+    batches, so both ends must cost little per event."""
 
     def __init__(self, cache: ResourceCache, namespace: str, matches: Filter | None, buffer: int) -> None:
         self.cache = cache
         self.namespace = namespace
         self.matches = matches
-        self._send, self._recv = anyio.create_memory_object_stream[tuple[str, CacheEvent | None]](buffer)
+        self._buffer: deque[tuple[str, CacheEvent | None]] = deque()
+        self._limit = buffer
+        self._waiter: anyio.Event | None = None
         self.overflowed = False
         self.closed = False
         self.node: str | None = None
+
+    def _put(self, item: tuple[str, CacheEvent | None]) -> bool:
+        """Buffer `item` and wake the reader; False when the buffer is full."""
+        # A reader that waits has emptied the buffer: the item goes straight to it, as a
+        # memory object stream hands an item to a waiting receiver even with no room.
+        if len(self._buffer) >= self._limit and self._waiter is None:
+            return False
+        self._buffer.append(item)
+        self._wake()
+        return True
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.set()
 
     def offer(self, event: CacheEvent) -> None:
         """Called by the cache for each event in this watcher's namespace."""
@@ -135,47 +158,49 @@ class Watcher:
                 kind = "DELETED"
             else:
                 return
-        try:
-            self._send.send_nowait((kind, event))
-        except anyio.WouldBlock:
+        if not self._put((kind, event)):
             self.overflowed = True
             self.close()
 
     def bookmark(self, revision: int) -> None:
         if not self.closed:
-            try:
-                self._send.send_nowait(("BOOKMARK", None))
-            except anyio.WouldBlock:
-                pass
+            self._put(("BOOKMARK", None))  # dropped when the buffer is full
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.cache._remove(self)
-            self._send.close()
+            self._wake()
 
     def __aiter__(self) -> AsyncIterator[tuple[str, CacheEvent | None]]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[tuple[str, CacheEvent | None]]:
-        async with self._recv:
-            async for item in self._recv:
+        while True:
+            batch = await self.next_batch()
+            if not batch:
+                return
+            for item in batch:
                 yield item
 
     async def next_batch(self, limit: int = 512) -> list[tuple[str, CacheEvent | None]]:
         """Wait for at least one event, then take what else is already buffered (up to
         `limit`), so a busy stream is written in few large sends. [] once the watcher is closed
         and drained."""
-        try:
-            batch = [await self._recv.receive()]
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            return []
-        while len(batch) < limit:
-            try:
-                batch.append(self._recv.receive_nowait())
-            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                break
-        return batch
+        buffer = self._buffer
+        while not buffer:
+            if self.closed:
+                return []
+            waiter = self._waiter
+            if waiter is None:
+                waiter = self._waiter = anyio.Event()
+            await waiter.wait()
+        if len(buffer) <= limit:
+            batch = list(buffer)
+            buffer.clear()
+            return batch
+        popleft = buffer.popleft
+        return [popleft() for _ in range(limit)]
 
 
 class ResourceCache:

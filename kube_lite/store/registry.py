@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import os
 import random
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +49,45 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PATCH_RETRIES = 8
 
 
+# The last second formatted, and its text: every write in the same second has the same stamp.
+_last_stamp: tuple[tuple[int, int, int, int, int, int] | None, str] = (None, "")
+
+
 def rfc3339(clock: Clock) -> str:
-    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The clock's time to the second, as Kubernetes writes it (2006-01-02T15:04:05Z)."""
+    global _last_stamp
+    now = clock.now()
+    second = (now.second, now.minute, now.hour, now.day, now.month, now.year)
+    if _last_stamp[0] != second:
+        _last_stamp = (second, now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _last_stamp[1]
+
+
+# Random bytes for object UIDs, read from the OS a page at a time rather than 16 bytes per write.
+_uid_pool = b""
+_UID_POOL_SIZE = 4096
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID, as `str(uuid.uuid4())` writes it, from os.urandom."""
+    global _uid_pool
+    if len(_uid_pool) < 16:
+        _uid_pool = os.urandom(_UID_POOL_SIZE)
+    raw = bytearray(_uid_pool[:16])
+    _uid_pool = _uid_pool[16:]
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _forget_uid_pool() -> None:
+    global _uid_pool
+    _uid_pool = b""
+
+
+# A forked child must not hand out the UIDs its parent will.
+os.register_at_fork(after_in_child=_forget_uid_pool)
 
 
 def _strip_rv(obj: dict[str, Any]) -> bytes:
@@ -350,7 +387,7 @@ class Registry:
         self._check_namespace(kind, namespace, name, creating=True)
         for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(field, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock)
         if strategy_for(kind).has_generation:
             meta["generation"] = 1
@@ -674,15 +711,15 @@ class WatchStream:
             for start in range(0, len(initial), limit):
                 chunk = initial[start : start + limit]
                 yield [(k, view(o)) for k, o in chunk] if view else chunk
+            next_batch = self.watcher.next_batch
             while True:
-                batch = await self.watcher.next_batch(limit)
+                batch = await next_batch(limit)
                 if not batch:
                     return
-                out = []
-                for kind, event in batch:
-                    obj = event.obj if event is not None else None
-                    out.append((kind, view(obj) if view and obj is not None else obj))
-                yield out
+                if view is None:
+                    yield [(kind, event.obj if event is not None else None) for kind, event in batch]
+                else:
+                    yield [(kind, view(event.obj) if event is not None else None) for kind, event in batch]
         finally:
             self.watcher.close()
 

@@ -151,11 +151,12 @@ def pod_qos_class(spec: dict[str, Any]) -> str:
     limits (pod-level resources, when set, decide instead): BestEffort when none is set,
     Guaranteed when every container limits both and requests equal limits, else Burstable.
     A request left out counts as its limit, as defaulting copies limits into requests."""
-    from kube_lite.api.quantity import QuantityError, parse_quantity
+    from kube_lite.api.quantity import QuantityError
+    from kube_lite.api.validation import parse_quantity_cached
 
     def amount(value: Any) -> Any:
         try:
-            return parse_quantity(value).value
+            return parse_quantity_cached(value).value
         except (QuantityError, TypeError, ValueError):
             return None
 
@@ -514,5 +515,20 @@ _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
 
 
 @cache
-def strategy_for(kind: KindInfo) -> Strategy:
+def _strategy_for(kind: KindInfo) -> Strategy:
     return _STRATEGIES.get((kind.group, kind.plural), Strategy)(kind)
+
+
+# KindInfo objects by identity: hashing a KindInfo hashes all its fields, and a write asks for
+# its kind's strategy several times. The entry holds the KindInfo, so its id is not reused.
+_BY_IDENTITY: dict[int, tuple[KindInfo, Strategy]] = {}
+
+
+def strategy_for(kind: KindInfo) -> Strategy:
+    """The strategy of `kind` (one per equal KindInfo)."""
+    entry = _BY_IDENTITY.get(id(kind))
+    if entry is not None and entry[0] is kind:
+        return entry[1]
+    strategy = _strategy_for(kind)
+    _BY_IDENTITY[id(kind)] = (kind, strategy)
+    return strategy
