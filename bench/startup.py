@@ -5,7 +5,8 @@ and how fast a pod goes from created to Running.
                             [--pods 1000] [--rate 100] [--latency-nodes 10] [--latency-runs 3]
                             [--latency-gc default|tuned|both] [--via-up]
                             [--big] [--big-nodes 1000] [--big-pods 30000] [--big-timeout 900]
-                            [--gc-tuned] [--phases up,embedded,latency] [--profile DIR]
+                            [--big-gc default|tuned|both] [--gc-tuned]
+                            [--phases up,embedded,latency] [--profile DIR]
 
 Phases (each run in a fresh child process, so one phase's heap or warm caches never count in
 another's figures):
@@ -50,7 +51,10 @@ big       (--big) One child process runs Cluster(nodes=--big-nodes, backend="mem
           creators) until all are Running (watch with fieldSelector status.phase=Running);
           reports each stage's duration, VmRSS at each stage and after --idle more seconds,
           the CPU used and the GC pauses. If --big-timeout passes first, it reports how far it
-          got (`reached_pods_running`, `timed_out`). `--gc-tuned` applies kube_lite.gctune.
+          got (`reached_pods_running`, `timed_out`). Run with CPython's default GC
+          (`gc_default`, as an embedding program runs by default) and with
+          Cluster(tune_gc=True) (`gc_tuned`: kube_lite.gctune, as `kube-lite up` runs), each in
+          its own child (--big-gc; `--gc-tuned` alone means --big-gc tuned).
 
 Medians over runs. `headline` has the five figures, each with its goal and an anchor (what the
 well-known tools take). `machine_busy` is the fraction of all cores busy during a phase,
@@ -659,7 +663,9 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
     async def main() -> None:
         t0 = time.perf_counter()
         stages["reached_pods_running"] = 0
-        cluster = Cluster(nodes=args.big_nodes, runtime="fake", backend="memory:", cluster_cidr="10.0.0.0/8")
+        # The embedding opt-in: kube_lite.gctune from the end of the start to the end of the block.
+        cluster = Cluster(nodes=args.big_nodes, runtime="fake", backend="memory:", cluster_cidr="10.0.0.0/8",
+                          tune_gc=args.gc_tuned)
         async with cluster:
             stages["enter_s"] = round(time.perf_counter() - t0, 2)
             rss["entered_mb"] = rss_mb(pid)
@@ -667,10 +673,6 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
                 await cluster.wait_ready()
             stages["nodes_ready_s"] = round(time.perf_counter() - t0, 2)
             rss["nodes_ready_mb"] = rss_mb(pid)
-            if args.gc_tuned:
-                from kube_lite.gctune import tune_gc
-
-                tune_gc()
             log(f"  big: {args.big_nodes} nodes Ready in {stages['nodes_ready_s']} s, rss {rss['nodes_ready_mb']} MB")
             client = cluster.client
             names = [f"big-{i:06d}" for i in range(args.big_pods)]
@@ -733,12 +735,21 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def phase_big(args: argparse.Namespace) -> dict[str, Any]:
-    profile = Path(args.profile) / "big.txt" if args.profile else None
-    meter = MachineMeter()
-    result = run_child("big", args, profile, args.big_timeout, extra=["--gc-tuned"] if args.gc_tuned else [])
-    result["machine_busy"] = meter.busy()
-    if profile is not None:
-        result["profile"] = str(profile)
+    variants = {"default": ["default"], "tuned": ["tuned"], "both": ["default", "tuned"]}[args.big_gc]
+    result: dict[str, Any] = {"nodes": args.big_nodes, "pods": args.big_pods}
+    for variant in variants:
+        name = "big.txt" if variant == "default" else f"big-{variant}.txt"
+        profile = Path(args.profile) / name if args.profile else None
+        meter = MachineMeter()
+        run = run_child("big", args, profile, args.big_timeout, extra=["--gc-tuned"] if variant == "tuned" else [])
+        run["machine_busy"] = meter.busy()
+        if profile is not None:
+            run["profile"] = str(profile)
+        stages = run["stages"]
+        log(f"  big [gc {variant}]: {stages['reached_pods_running']}/{run['pods']} Running in "
+            f"{stages['pods_running_s']} s, rss {run['rss'].get('pods_running_mb')} MB, cpu {stages['cpu_s']} s, "
+            f"gc pauses {run['gc_total_pause_ms']} ms")
+        result["gc_" + variant] = run
     return result
 
 
@@ -806,15 +817,20 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         via = (results.get("latency") or {}).get("via_up")
         if via:
             out["pod_startup_p99_ms"]["value_via_up"] = via["p99_ms"]
-    big = results.get("big")
+    big = (results.get("big") or {}).get("gc_default") or (results.get("big") or {}).get("gc_tuned")
     if big:
         value = big["rss"].get("pods_running_mb")
         done = big["stages"].get("reached_pods_running") == big["pods"]
         full_size = big["nodes"] >= 1000 and big["pods"] >= 30000  # smaller runs say nothing about the goal
         put("big_rss_mb", value, value is not None and value < 2048 and done and full_size)
-        out["big_rss_mb"].update(nodes=big["nodes"], pods=big["pods"],
+        out["big_rss_mb"].update(nodes=big["nodes"], pods=big["pods"], gc_tuned=big["gc_tuned"],
                                  pods_running=big["stages"].get("reached_pods_running"),
                                  seconds_to_running=big["stages"].get("pods_running_s"))
+        tuned = results["big"].get("gc_tuned")
+        if tuned and tuned is not big:
+            out["big_rss_mb"].update(value_gc_tuned=tuned["rss"].get("pods_running_mb"),
+                                     pods_running_gc_tuned=tuned["stages"].get("reached_pods_running"),
+                                     seconds_to_running_gc_tuned=tuned["stages"].get("pods_running_s"))
     return out
 
 
@@ -833,7 +849,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latency-runs", type=int, default=3)
     p.add_argument("--latency-gc", choices=["default", "tuned", "both"], default="both",
                    help="embedded latency runs with CPython's default GC, with kube_lite.gctune (as `up`), or both")
-    p.add_argument("--gc-tuned", action="store_true", help="apply kube_lite.gctune in the big phase (as `up` does)")
+    p.add_argument("--gc-tuned", action="store_true", help="apply kube_lite.gctune in the big phase (as `up` does): "
+                   "--big-gc tuned")
+    p.add_argument("--big-gc", choices=["default", "tuned", "both"], default="both",
+                   help="big runs with CPython's default GC, with Cluster(tune_gc=True) (as `up`), or both")
     p.add_argument("--warmup", type=int, default=0, help="pods created before the measured ones (not counted)")
     p.add_argument("--via-up", action="store_true", help="also measure pod latency through `kube-lite up` over HTTPS")
     p.add_argument("--big", action="store_true", help="add the big phase (1,000 nodes, 30,000 pods)")
@@ -848,6 +867,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.phases = [x for x in args.phases.split(",") if x]
     if args.big and "big" not in args.phases:
         args.phases.append("big")
+    if args.gc_tuned and not args.child:
+        args.big_gc = "tuned"
     return args
 
 

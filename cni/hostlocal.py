@@ -13,7 +13,9 @@ or process-based runtime needs):
   handed out so the next allocation starts after it (round robin, so a released address is not
   reused at once). A file is created with O_EXCL, so two allocators never get the same address;
   a `lock` file (flock) serialises allocators of the same directory across processes. A new
-  HostLocalIPAM on the same directory (an agent restart) sees every allocation.
+  HostLocalIPAM on the same directory (an agent restart) sees every allocation. The state is
+  kept in memory as well and written through, so an allocation does not read the directory
+  (see HostLocalStore for when it is read again).
 * `delete` releases every address of (container id, ifname); unknown attachments are fine.
 * An exhausted range fails ADD with host-local's message,
   "no IP addresses available in range set: FIRST-LAST".
@@ -91,78 +93,118 @@ class AddressRange:
                 yield address
 
 
+class _Allocations:
+    """Allocated addresses and their owners, indexed both ways (in memory)."""
+
+    def __init__(self) -> None:
+        self.owners: dict[IPAddress, tuple[str, str]] = {}
+        self.by_owner: dict[tuple[str, str], list[IPAddress]] = {}
+        self.last: IPAddress | None = None
+
+    def add(self, address: IPAddress, owner: tuple[str, str]) -> None:
+        self.owners[address] = owner
+        self.by_owner.setdefault(owner, []).append(address)
+
+    def find(self, owner: tuple[str, str]) -> list[IPAddress]:
+        return sorted(self.by_owner.get(owner, ()), key=int)
+
+    def pop(self, owner: tuple[str, str]) -> list[IPAddress]:
+        released = sorted(self.by_owner.pop(owner, ()), key=int)
+        for address in released:
+            self.owners.pop(address, None)
+        return released
+
+
 class MemoryStore:
     """Allocations kept in memory only (no state directory): the same interface as
     HostLocalStore, for embedded clusters without a data directory."""
 
     def __init__(self) -> None:
-        self._owners: dict[IPAddress, tuple[str, str]] = {}
-        self._last: IPAddress | None = None
+        self._state = _Allocations()
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         yield  # one process, no awaits inside: nothing to serialise
 
     def reserve(self, address: IPAddress, container_id: str, ifname: str) -> bool:
-        if address in self._owners:
+        if address in self._state.owners:
             return False
-        self._owners[address] = (container_id, ifname)
-        self._last = address
+        self._state.add(address, (container_id, ifname))
+        self._state.last = address
         return True
 
     def last_reserved(self) -> IPAddress | None:
-        return self._last
+        return self._state.last
 
     def allocations(self) -> dict[IPAddress, tuple[str, str]]:
-        return dict(self._owners)
+        return dict(self._state.owners)
 
     def find(self, container_id: str, ifname: str) -> list[IPAddress]:
-        return sorted((a for a, owner in self._owners.items() if owner == (container_id, ifname)), key=int)
+        return self._state.find((container_id, ifname))
 
     def release(self, container_id: str, ifname: str) -> list[IPAddress]:
-        released = self.find(container_id, ifname)
-        for address in released:
-            del self._owners[address]
-        return released
+        return self._state.pop((container_id, ifname))
 
 
 class HostLocalStore:
-    """The on-disk allocation state of one network (synchronous; calls are short)."""
+    """The on-disk allocation state of one network (synchronous; calls are short).
+
+    Every change is written through to the directory; reads come from an in-memory copy, so an
+    allocation costs a few small writes rather than reading every file of the range. The copy is
+    read again from disk when another process may have changed the directory: under the lock,
+    when the generation counter that kube-lite allocators keep in the lock file, or the
+    directory's mtime (other writers, such as the host-local binary), differs from what this
+    store last saw; and whenever an address it believed free turns out taken."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o755)
+        self._state: _Allocations | None = None
+        self._seen: tuple[int, int] | None = None  # (generation, directory mtime) of self._state
+        self._lock_fd: int | None = None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         fd = os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_fd = fd
             yield
         finally:
+            self._lock_fd = None
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def reserve(self, address: IPAddress, container_id: str, ifname: str) -> bool:
-        """Claim `address` for the attachment; False when it is taken."""
-        try:
-            fd = os.open(self.dir / str(address), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(f"{container_id}\r\n{ifname}".encode())
-        (self.dir / LAST_RESERVED_FILE).write_text(str(address))
-        return True
+    # ------------------------------------------------------------------ the in-memory copy
 
-    def last_reserved(self) -> IPAddress | None:
+    def _generation(self) -> int:
+        """The change counter in the lock file (0 when empty or unreadable)."""
         try:
-            return ipaddress.ip_address((self.dir / LAST_RESERVED_FILE).read_text().strip())
+            if self._lock_fd is not None:
+                raw = os.pread(self._lock_fd, 20, 0)
+            else:
+                raw = (self.dir / LOCK_FILE).read_bytes()[:20]
+            return int(raw) if raw.strip() else 0
         except (OSError, ValueError):
-            return None
+            return 0
 
-    def allocations(self) -> dict[IPAddress, tuple[str, str]]:
-        """Every allocated address and its (container id, ifname)."""
-        out: dict[IPAddress, tuple[str, str]] = {}
+    def _marker(self) -> tuple[int, int]:
+        try:
+            mtime = os.stat(self.dir).st_mtime_ns
+        except OSError:
+            mtime = 0
+        return self._generation(), mtime
+
+    def _current(self) -> _Allocations:
+        """The allocations, read from disk again when someone else may have changed them."""
+        marker = self._marker()
+        if self._state is None or marker != self._seen:
+            self._state = self._load()
+            self._seen = marker
+        return self._state
+
+    def _load(self) -> _Allocations:
+        state = _Allocations()
         for path in self.dir.iterdir():
             try:
                 address = ipaddress.ip_address(path.name)
@@ -172,19 +214,58 @@ class HostLocalStore:
                 owner, _, ifname = path.read_bytes().decode().partition("\r\n")
             except OSError:
                 continue
-            out[address] = (owner.strip(), ifname.strip())
-        return out
+            state.add(address, (owner.strip(), ifname.strip()))
+        try:
+            state.last = ipaddress.ip_address((self.dir / LAST_RESERVED_FILE).read_text().strip())
+        except (OSError, ValueError):
+            state.last = None
+        return state
+
+    def _changed(self) -> None:
+        """After a write of ours: bump the generation (inside the lock) and note the marker."""
+        generation = self._generation() + 1
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.pwrite(self._lock_fd, str(generation).encode(), 0)
+        self._seen = self._marker()
+
+    # ------------------------------------------------------------------ the store's verbs
+
+    def reserve(self, address: IPAddress, container_id: str, ifname: str) -> bool:
+        """Claim `address` for the attachment; False when it is taken."""
+        state = self._current()
+        if address in state.owners:
+            return False
+        try:
+            fd = os.open(self.dir / str(address), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            self._state = None  # someone else wrote: read everything again next time
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(f"{container_id}\r\n{ifname}".encode())
+        (self.dir / LAST_RESERVED_FILE).write_text(str(address))
+        state.add(address, (container_id, ifname))
+        state.last = address
+        self._changed()
+        return True
+
+    def last_reserved(self) -> IPAddress | None:
+        return self._current().last
+
+    def allocations(self) -> dict[IPAddress, tuple[str, str]]:
+        """Every allocated address and its (container id, ifname)."""
+        return dict(self._current().owners)
 
     def find(self, container_id: str, ifname: str) -> list[IPAddress]:
-        return sorted(
-            (a for a, owner in self.allocations().items() if owner == (container_id, ifname)), key=int
-        )
+        return self._current().find((container_id, ifname))
 
     def release(self, container_id: str, ifname: str) -> list[IPAddress]:
-        released = self.find(container_id, ifname)
+        released = self._current().pop((container_id, ifname))
         for address in released:
             with contextlib.suppress(FileNotFoundError):
                 (self.dir / str(address)).unlink()
+        if released:
+            self._changed()
         return released
 
 

@@ -18,15 +18,22 @@ timeout with 137, as for a process that does not handle signals.
 A container's state is a pure function of the clock: an expired run time is noticed by the next
 status or list call, so the runtime has no background task and needs no `run()`. Images are
 "pulled" at once and listed afterwards. Each container logs a few lines.
+
+Sandboxes and containers are indexed by sandbox id and by pod uid (the io.kubernetes.pod.uid
+label), so a list filtered by either costs what it returns, not what the node runs: a node's
+pod workers each list their own pod's containers, and a thousand fake nodes share one process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from kube_lite.agent.cri import (
+    POD_UID_LABEL,
     Container,
     ContainerConfig,
     ContainerFilter,
@@ -59,7 +66,7 @@ SIGKILL_EXIT = 137
 FAKE_IMAGE_SIZE = 4_194_304
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Behaviour:
     run_seconds: float | None = None
     exit_code: int = 0
@@ -84,27 +91,36 @@ def _behaviour(name: str, sandbox: PodSandboxConfig, config: ContainerConfig) ->
         except ValueError:
             raise RuntimeServiceError(f"invalid annotation {key}={raw!r}: not a number") from None
 
-    b = _Behaviour()
-    b.run_seconds = number(RUN_SECONDS)
+    if not any(k.startswith(ANNOTATION_PREFIX) for source in (config.annotations, sandbox.annotations) for k in source):
+        return _DEFAULT_BEHAVIOUR  # shared: most containers just run
+    run_seconds = number(RUN_SECONDS)
     code = number(EXIT_CODE)
+    exit_code = 0
     if code is not None:
-        b.exit_code = int(code)
-        if b.run_seconds is None:
-            b.run_seconds = 0.0
-    b.start_seconds = number(START_SECONDS) or 0.0
-    b.stop_seconds = number(STOP_SECONDS) or 0.0
-    return b
+        exit_code = int(code)
+        if run_seconds is None:
+            run_seconds = 0.0
+    return _Behaviour(run_seconds, exit_code, number(START_SECONDS) or 0.0, number(STOP_SECONDS) or 0.0)
 
 
-@dataclass
+_DEFAULT_BEHAVIOUR = _Behaviour()
+
+
+@dataclass(slots=True)
 class _Sandbox:
     id: str
     config: PodSandboxConfig
     state: SandboxState
     created_at: float
+    # Its containers by id, oldest first (the index that makes sandbox operations O(its own)).
+    containers: dict[str, _Container] = field(default_factory=dict)
+
+    @property
+    def uid(self) -> str | None:
+        return self.config.labels.get(POD_UID_LABEL)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Container:
     id: str
     sandbox_id: str
@@ -131,6 +147,9 @@ class FakeRuntime:
         self._ids = itertools.count(1)
         self._sandboxes: dict[str, _Sandbox] = {}
         self._containers: dict[str, _Container] = {}
+        # By the io.kubernetes.pod.uid label (a pod's sandboxes and containers, oldest first).
+        self._sandboxes_by_uid: dict[str, dict[str, _Sandbox]] = {}
+        self._containers_by_uid: dict[str, dict[str, _Container]] = {}
         self._images: dict[str, Image] = {}  # by image id
 
     @classmethod
@@ -154,24 +173,32 @@ class FakeRuntime:
 
     async def run_pod_sandbox(self, config: PodSandboxConfig) -> str:
         sandbox_id = self._new_id("sandbox")
-        self._sandboxes[sandbox_id] = _Sandbox(sandbox_id, config, SandboxState.READY, self.clock.time())
+        sandbox = _Sandbox(sandbox_id, config, SandboxState.READY, self.clock.time())
+        self._sandboxes[sandbox_id] = sandbox
+        uid = sandbox.uid
+        if uid is not None:
+            self._sandboxes_by_uid.setdefault(uid, {})[sandbox_id] = sandbox
         return sandbox_id
 
     async def stop_pod_sandbox(self, sandbox_id: str) -> None:
         sandbox = self._sandboxes.get(sandbox_id)
         if sandbox is None:
             return
-        for container in self._containers_of(sandbox_id):
+        for container in list(sandbox.containers.values()):
             self._terminate(container, SIGKILL_EXIT, "Error", "killed: sandbox stopped")
         sandbox.state = SandboxState.NOTREADY
 
     async def remove_pod_sandbox(self, sandbox_id: str) -> None:
-        if sandbox_id not in self._sandboxes:
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
             return
         await self.stop_pod_sandbox(sandbox_id)
-        for container in self._containers_of(sandbox_id):
-            del self._containers[container.id]
+        for container in list(sandbox.containers.values()):
+            self._forget_container(container)
         del self._sandboxes[sandbox_id]
+        uid = sandbox.uid
+        if uid is not None:
+            _discard(self._sandboxes_by_uid, uid, sandbox_id)
 
     async def pod_sandbox_status(self, sandbox_id: str) -> PodSandboxStatus:
         sandbox = self._sandbox(sandbox_id)
@@ -181,8 +208,15 @@ class FakeRuntime:
         )
 
     async def list_pod_sandboxes(self, filter: PodSandboxFilter | None = None) -> list[PodSandbox]:
+        candidates: Iterable[_Sandbox] = self._sandboxes.values()
+        if filter is not None:
+            if filter.id:
+                found = self._sandboxes.get(filter.id)
+                candidates = (found,) if found is not None else ()
+            elif POD_UID_LABEL in filter.label_selector:
+                candidates = (self._sandboxes_by_uid.get(filter.label_selector[POD_UID_LABEL]) or {}).values()
         out = []
-        for s in self._sandboxes.values():
+        for s in candidates:
             if filter is not None and (
                 (filter.id and s.id != filter.id)
                 or (filter.state is not None and s.state != filter.state)
@@ -200,7 +234,17 @@ class FakeRuntime:
             raise NotFoundError(f"pod sandbox {sandbox_id!r} not found") from None
 
     def _containers_of(self, sandbox_id: str) -> list[_Container]:
-        return [c for c in self._containers.values() if c.sandbox_id == sandbox_id]
+        sandbox = self._sandboxes.get(sandbox_id)
+        return list(sandbox.containers.values()) if sandbox is not None else []
+
+    def _forget_container(self, container: _Container) -> None:
+        self._containers.pop(container.id, None)
+        sandbox = self._sandboxes.get(container.sandbox_id)
+        if sandbox is not None:
+            sandbox.containers.pop(container.id, None)
+        uid = container.config.labels.get(POD_UID_LABEL)
+        if uid is not None:
+            _discard(self._containers_by_uid, uid, container.id)
 
     # ------------------------------------------------------------------ containers
 
@@ -214,9 +258,14 @@ class FakeRuntime:
         behaviour = _behaviour(config.metadata.name, sandbox_config, config)
         container_id = self._new_id("container")
         digest = image.repo_digests[0] if image.repo_digests else image.id
-        self._containers[container_id] = _Container(
+        container = _Container(
             container_id, sandbox_id, config, behaviour, digest, ContainerState.CREATED, self.clock.time(),
         )
+        self._containers[container_id] = container
+        sandbox.containers[container_id] = container
+        uid = config.labels.get(POD_UID_LABEL)
+        if uid is not None:
+            self._containers_by_uid.setdefault(uid, {})[container_id] = container
         return container_id
 
     async def start_container(self, container_id: str) -> None:
@@ -266,8 +315,11 @@ class FakeRuntime:
             self._terminate(container, SIGKILL_EXIT, "Error", f"killed (SIGKILL) after {timeout:g}s grace")
 
     async def remove_container(self, container_id: str) -> None:
-        container = self._containers.pop(container_id, None)
-        if container is not None and container.state in (ContainerState.RUNNING, ContainerState.CREATED):
+        container = self._containers.get(container_id)
+        if container is None:
+            return
+        self._forget_container(container)
+        if container.state in (ContainerState.RUNNING, ContainerState.CREATED):
             self._terminate(container, SIGKILL_EXIT, "Error", "killed: removed")
 
     async def container_status(self, container_id: str) -> ContainerStatus:
@@ -291,8 +343,18 @@ class FakeRuntime:
         )
 
     async def list_containers(self, filter: ContainerFilter | None = None) -> list[Container]:
+        candidates: Iterable[_Container] = self._containers.values()
+        if filter is not None:
+            if filter.id:
+                found = self._containers.get(filter.id)
+                candidates = (found,) if found is not None else ()
+            elif filter.pod_sandbox_id:
+                sandbox = self._sandboxes.get(filter.pod_sandbox_id)
+                candidates = sandbox.containers.values() if sandbox is not None else ()
+            elif POD_UID_LABEL in filter.label_selector:
+                candidates = (self._containers_by_uid.get(filter.label_selector[POD_UID_LABEL]) or {}).values()
         out = []
-        for c in self._containers.values():
+        for c in candidates:
             self._refresh(c)
             if filter is not None and (
                 (filter.id and c.id != filter.id)
@@ -398,3 +460,12 @@ class FakeRuntime:
         """Change a container's behaviour (run_seconds, exit_code, ...) after creation."""
         container = self._container(container_id)
         container.behaviour = replace(container.behaviour, **changes)  # type: ignore[arg-type]
+
+
+def _discard(index: dict[str, dict[str, Any]], key: str, item_id: str) -> None:
+    """Drop `item_id` from `index[key]`, and the key once it holds nothing."""
+    items = index.get(key)
+    if items is not None:
+        items.pop(item_id, None)
+        if not items:
+            del index[key]

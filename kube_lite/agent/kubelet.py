@@ -9,8 +9,9 @@
 
 Like the kubelet, the agent is a client of the API only. It registers its Node and keeps the
 node's status and Lease (`node.NodeReporter`); watches only the pods bound to it (field selector
-spec.nodeName=NAME) and runs each in a `PodWorker`; writes pod statuses through the
-`StatusManager`; runs static pods from `manifests_dir` with their mirror pods
+spec.nodeName=NAME) and runs each in a `PodWorker`, woken by the PLEG (`pleg`: the runtime
+relisted once a second for the whole node) when its containers change; writes pod statuses
+through the `StatusManager`; runs static pods from `manifests_dir` with their mirror pods
 (`staticpods`); and optionally serves its HTTPS endpoint (`server`) for container logs.
 
 Pods with the same full name (name and namespace) never run at once: a pod re-created under
@@ -34,7 +35,8 @@ from anyio.abc import TaskGroup, TaskStatus
 from kube_lite.agent import cri
 from kube_lite.agent.cni import NetworkPlugin, PodNetworkInfo
 from kube_lite.agent.node import NodeReporter, host_capacity, node_labels
-from kube_lite.agent.podworker import PodWorker, PodWorkerContext, pod_full_name
+from kube_lite.agent.pleg import PodLifecycleEventGenerator
+from kube_lite.agent.podworker import PodWorker, PodWorkerContext, PodWorkers, pod_full_name
 from kube_lite.agent.server import AgentApp
 from kube_lite.agent.staticpods import MirrorPods, StaticPodSource, is_mirror_pod
 from kube_lite.agent.statusmanager import StatusManager
@@ -141,6 +143,11 @@ class NodeAgent:
             delete_mirror=self.mirrors.delete,
         )
         self.workers: dict[str, PodWorker] = {}  # by pod uid
+        self.turns = PodWorkers(self.clock, self._on_worker_finished)
+        self._ctx.turns = self.turns
+        # Workers waiting for an older worker of the same full name to finish, oldest first.
+        self._blocked: dict[str, list[PodWorker]] = {}
+        self.pleg = PodLifecycleEventGenerator(runtime, self.clock, self._on_runtime_change)
         self._static_uids: set[str] = set()
         self._tg: TaskGroup | None = None
         self.kubelet_endpoint: tuple[str, int] | None = None
@@ -168,6 +175,8 @@ class NodeAgent:
             self.nodes.add_handler(self._on_node, lambda _old, node: self._on_node(node))
             tg.start_soon(self.nodes.run)
             await tg.start(self.status.run)
+            await tg.start(self.pleg.run)
+            await tg.start(self.turns.run)
             self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
             tg.start_soon(self.pods.run)
             await self.pods.wait_synced()
@@ -251,6 +260,12 @@ class NodeAgent:
             return
         self._start_worker(PodWorker(self._ctx, pod))
 
+    def _on_runtime_change(self, uid: str) -> None:
+        """The PLEG saw the pod's sandboxes or containers change: its worker syncs."""
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.wake()
+
     def _on_mirror(self, pod: dict[str, Any]) -> None:
         """A mirror pod changed: its static pod's worker re-checks it."""
         full_name = pod_full_name(pod)
@@ -278,19 +293,24 @@ class NodeAgent:
     # ------------------------------------------------------------------ workers
 
     def _start_worker(self, worker: PodWorker) -> None:
-        assert self._tg is not None
-        predecessors = [w for w in self.workers.values() if w.full_name == worker.full_name and not w.done.is_set()]
+        name = worker.full_name
+        busy = any(w.full_name == name and not w.finished for w in self.workers.values())
         self.workers[worker.uid] = worker
-        self._tg.start_soon(self._run_worker, worker, predecessors)
+        if busy:
+            self._blocked.setdefault(name, []).append(worker)  # started by _on_worker_finished
+        else:
+            self.turns.start(worker)
 
-    async def _run_worker(self, worker: PodWorker, predecessors: list[PodWorker]) -> None:
-        for previous in predecessors:
-            await previous.done.wait()
-        try:
-            await worker.run()
-        finally:
-            if self.workers.get(worker.uid) is worker:
-                del self.workers[worker.uid]
+    def _on_worker_finished(self, worker: PodWorker) -> None:
+        if self.workers.get(worker.uid) is worker:
+            del self.workers[worker.uid]
+        name = worker.full_name
+        blocked = self._blocked.get(name)
+        if blocked and not any(w.full_name == name and w.started and not w.finished for w in self.workers.values()):
+            successor = blocked.pop(0)
+            if not blocked:
+                del self._blocked[name]
+            self.turns.start(successor)
 
     def worker_for(self, namespace: str, name: str) -> PodWorker | None:
         """The live worker of pod namespace/name (the newest, if two share the name)."""

@@ -21,6 +21,7 @@ kubelet's wording of what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -299,7 +300,8 @@ class NodeReporter:
                 self.node = node
                 self._event("Starting", "Starting kubelet.")
                 self._apply_pod_cidr(node)
-                await self.sync_status(force=True)
+                # The Node was just written: no need to read it back before the first status.
+                await self.sync_status(force=True, node=node)
                 return self.node
             except APIError as exc:
                 log.warning("node registration failed; retrying", error=exc.message, retry_in=delay)
@@ -333,10 +335,11 @@ class NodeReporter:
 
     # ------------------------------------------------------------------ status
 
-    async def sync_status(self, *, force: bool = False) -> bool:
-        """Re-read the Node, compute the status, post it when it changed or is due. Returns
-        whether it posted."""
-        node = await self.client.get("nodes", self.node_name)
+    async def sync_status(self, *, force: bool = False, node: dict[str, Any] | None = None) -> bool:
+        """Re-read the Node (unless `node` is it, as just written), compute the status, post it
+        when it changed or is due. Returns whether it posted."""
+        if node is None:
+            node = await self.client.get("nodes", self.node_name)
         self.node = node
         self._apply_pod_cidr(node)
         status = await self.build_status(node.get("status"))
@@ -389,23 +392,22 @@ class NodeReporter:
 
     async def renew_lease(self) -> None:
         """Create or renew the node's Lease (one attempt; raises APIError on failure)."""
+        if self._lease is None and self.lease_renewals == 0:
+            # A first start has no Lease yet: create it in one round trip (an agent restart
+            # finds it taken, 409, and reads it as below).
+            with contextlib.suppress(APIError):
+                self._lease = await self.client.create(
+                    "leases", self._new_lease(), namespace=NODE_LEASE_NAMESPACE,
+                )
+                self.lease_renewals += 1
+                return
         if self._lease is None:
             try:
                 self._lease = await self.client.get("leases", self.node_name, namespace=NODE_LEASE_NAMESPACE)
             except APIError as exc:
                 if exc.code != 404:
                     raise
-                node_uid = ((self.node or {}).get("metadata") or {}).get("uid")
-                metadata: dict[str, Any] = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
-                if node_uid:
-                    metadata["ownerReferences"] = [
-                        {"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": node_uid}
-                    ]
-                self._lease = await self.client.create(
-                    "leases", {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata,
-                               "spec": self._lease_spec(None)},
-                    namespace=NODE_LEASE_NAMESPACE,
-                )
+                self._lease = await self.client.create("leases", self._new_lease(), namespace=NODE_LEASE_NAMESPACE)
                 self.lease_renewals += 1
                 return
         lease = dict(self._lease)
@@ -419,6 +421,14 @@ class NodeReporter:
                 await self.renew_lease()
             else:
                 raise
+
+    def _new_lease(self) -> dict[str, Any]:
+        node_uid = ((self.node or {}).get("metadata") or {}).get("uid")
+        metadata: dict[str, Any] = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
+        if node_uid:
+            metadata["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": node_uid}]
+        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata,
+                "spec": self._lease_spec(None)}
 
     async def run_lease_loop(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         interval = self.lease_duration_seconds * 0.25

@@ -276,9 +276,16 @@ def _condition(type_: str, ok: bool, old: dict[str, dict[str, Any]], now: str, r
     return out
 
 
-def generate_pod_status(pod: dict[str, Any], view: PodView, now: float) -> dict[str, Any]:
+def generate_pod_status(pod: dict[str, Any], view: PodView, now: float,
+                        previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The status the agent reports for `pod` given `view` at `now` (see the module doc).
-    Deterministic: the same inputs give an equal dict (so unchanged statuses are not re-sent)."""
+    Deterministic: the same inputs give an equal dict (so unchanged statuses are not re-sent).
+
+    `previous` is the status the agent generated last for this pod, if any (the kubelet's
+    status manager cache): its startTime and its conditions' lastTransitionTime win over the
+    API's copy, which lags behind the agent's writes (else every sync before the API caught up
+    would make a new startTime, and a new write). Conditions of other owners always come from
+    the API's copy."""
     spec = pod.get("spec") or {}
     meta = pod.get("metadata") or {}
     old = pod.get("status") or {}
@@ -299,38 +306,42 @@ def generate_pod_status(pod: dict[str, Any], view: PodView, now: float) -> dict[
     phase = pod_phase(spec, init_statuses, statuses, view.terminating)
 
     old_conditions = {c.get("type"): c for c in old.get("conditions") or [] if isinstance(c, dict)}
+    # The kubelet's own conditions as the agent last generated them (see the docstring); the
+    # other owners' conditions are appended from the API's copy below.
+    generated = {c.get("type"): c for c in (previous or {}).get("conditions") or [] if isinstance(c, dict)}
+    transitions = {**old_conditions, **{k: c for k, c in generated.items() if k in KUBELET_CONDITIONS}}
     _, _, incomplete = _init_progress(spec, init_statuses)
     unready = [s["name"] for s in statuses if not s["ready"]]
-    conditions = [_condition("PodReadyToStartContainers", view.sandbox_ready, old_conditions, now_text,
+    conditions = [_condition("PodReadyToStartContainers", view.sandbox_ready, transitions, now_text,
                              generation=generation)]
     if phase == "Succeeded":
-        conditions.append(_condition("Initialized", True, old_conditions, now_text, "PodCompleted",
+        conditions.append(_condition("Initialized", True, transitions, now_text, "PodCompleted",
                                      generation=generation))
-        conditions.append(_condition("Ready", False, old_conditions, now_text, "PodCompleted", generation=generation))
-        conditions.append(_condition("ContainersReady", False, old_conditions, now_text, "PodCompleted",
+        conditions.append(_condition("Ready", False, transitions, now_text, "PodCompleted", generation=generation))
+        conditions.append(_condition("ContainersReady", False, transitions, now_text, "PodCompleted",
                                      generation=generation))
     else:
         if incomplete:
             conditions.append(_condition(
-                "Initialized", False, old_conditions, now_text, "ContainersNotInitialized",
+                "Initialized", False, transitions, now_text, "ContainersNotInitialized",
                 f"containers with incomplete status: [{' '.join(incomplete)}]", generation=generation,
             ))
         else:
-            conditions.append(_condition("Initialized", True, old_conditions, now_text, generation=generation))
+            conditions.append(_condition("Initialized", True, transitions, now_text, generation=generation))
         if unready:
             message = f"containers with unready status: [{' '.join(unready)}]"
-            conditions.append(_condition("Ready", False, old_conditions, now_text, "ContainersNotReady", message,
+            conditions.append(_condition("Ready", False, transitions, now_text, "ContainersNotReady", message,
                                          generation=generation))
-            conditions.append(_condition("ContainersReady", False, old_conditions, now_text, "ContainersNotReady",
+            conditions.append(_condition("ContainersReady", False, transitions, now_text, "ContainersNotReady",
                                          message, generation=generation))
         else:
-            conditions.append(_condition("Ready", True, old_conditions, now_text, generation=generation))
-            conditions.append(_condition("ContainersReady", True, old_conditions, now_text, generation=generation))
+            conditions.append(_condition("Ready", True, transitions, now_text, generation=generation))
+            conditions.append(_condition("ContainersReady", True, transitions, now_text, generation=generation))
     for type_, condition in old_conditions.items():
         if type_ not in KUBELET_CONDITIONS:
             conditions.append(condition)
     if "PodScheduled" not in old_conditions:
-        conditions.append(_condition("PodScheduled", True, old_conditions, now_text))
+        conditions.append(_condition("PodScheduled", True, generated, now_text))
 
     status: dict[str, Any] = {
         "phase": phase,
@@ -339,7 +350,7 @@ def generate_pod_status(pod: dict[str, Any], view: PodView, now: float) -> dict[
         "hostIPs": [{"ip": ip} for ip in view.host_ips] or None,
         "podIP": view.pod_ips[0] if view.pod_ips else None,
         "podIPs": [{"ip": ip} for ip in view.pod_ips] or None,
-        "startTime": old.get("startTime") or now_text,
+        "startTime": (previous or {}).get("startTime") or old.get("startTime") or now_text,
         "initContainerStatuses": init_statuses or None,
         "containerStatuses": statuses,
         # The API server sets qosClass at creation and it is immutable: kept as it is.

@@ -16,14 +16,25 @@ A worker goes through three states, as the kubelet's pod workers do:
                  A pod that finished on its own stays, its exited containers kept (for logs),
                  until it is deleted.
 
-The worker wakes on every pod update and otherwise relists the runtime every second (the
-kubelet's PLEG period), or sooner when a back-off ends. The decisions of a sync are a pure
+The worker wakes on every pod update, on the agent's PLEG events for its pod (the node's runtime
+relisted every second: a container that started, exited or went away, a sandbox that died) and
+when a back-off ends; every second while a start or pull failed (and for static pods, whose
+mirror pods it keeps); otherwise at its periodic resync (`RESYNC_SECONDS`, the kubelet's
+syncFrequency). A sync lists only its own pod's containers. The decisions of a sync are a pure
 function (`compute_actions`) of the spec, the runtime view and the back-off state.
+
+A worker has no task of its own: `PodWorkers` (one per agent) gives each woken or due worker a
+turn, a short-lived task that runs one step of the loop above. A parked worker is an entry in a
+heap of deadlines, so a thousand nodes of a hundred pods each cost no hundred thousand parked
+tasks, coroutine frames, events and timers.
 """
 
 from __future__ import annotations
 
 import enum
+import heapq
+import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -45,7 +56,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-RELIST_SECONDS = 1.0
+RELIST_SECONDS = 1.0  # retry period while something failed
+RESYNC_SECONDS = 60.0  # periodic sync of a pod with nothing to do (the kubelet's syncFrequency)
 MIN_GRACE_SECONDS = 2
 DEFAULT_GRACE_SECONDS = 30
 SANDBOX_RETRY_MAX = 60.0
@@ -76,6 +88,8 @@ class PodWorkerContext:
     # Static pods: keep the mirror pod in step (called after every sync) and remove it.
     ensure_mirror: Callable[[PodWorker], Awaitable[None]] | None = None
     delete_mirror: Callable[[PodWorker], Awaitable[None]] | None = None
+    # Who gives the workers their turns (set by the agent).
+    turns: PodWorkers | None = None
 
 
 def pod_full_name(pod: dict[str, Any]) -> str:
@@ -190,7 +204,21 @@ def compute_actions(
 
 
 class PodWorker:
-    """Runs one pod; see the module doc. The agent calls `update`, `remove` and `run`."""
+    """Runs one pod; see the module doc. The agent calls `update` and `remove`; `PodWorkers`
+    calls `step`.
+
+    A node runs up to a hundred of these and a process may run a thousand nodes: a worker keeps
+    the pod as the agent's cache holds it (no copy) and little else (slots; the back-off, the
+    waiting reasons and the bound logger are made on first need)."""
+
+    __slots__ = (
+        "ctx", "pod", "uid", "namespace", "name", "static", "state", "removed", "finished", "sandbox_id",
+        "sandbox_attempt", "sandbox_netns", "pod_ips", "_backoff", "_sandbox_failures", "_waiting",
+        "_sync_scope", "_first_sync", "_deleted_in_api", "_terminating_for_deletion", "_bound_log",
+        # Scheduling, kept by PodWorkers: started (has had or is owed a turn), woken since its turn
+        # began, queued for a turn, in a turn, parked (and until when, monotonic; None: until woken).
+        "_started", "_woken", "_queued", "_running", "_parked", "_due",
+    )
 
     def __init__(self, ctx: PodWorkerContext, pod: dict[str, Any], *, static: bool = False) -> None:
         self.ctx = ctx
@@ -199,25 +227,46 @@ class PodWorker:
         self.uid: str = meta["uid"]
         self.namespace: str = meta.get("namespace") or "default"
         self.name: str = meta["name"]
-        self.full_name = pod_full_name(pod)
         self.static = static
         self.state = WorkerState.SYNCING
         self.removed = False  # gone from the API, or its manifest gone
-        self.done = anyio.Event()
+        self.finished = False  # the worker is done: the pod is gone and cleaned up
         self.sandbox_id: str | None = None
         self.sandbox_attempt = -1
         self.sandbox_netns = ""
         self.pod_ips: list[str] = []
-        self.backoff = BackOff()
+        self._backoff: BackOff | None = None
         self._sandbox_failures = 0
         self._waiting: dict[str, tuple[str, str]] = {}
-        self._wake = anyio.Event()
+        self._started = False
+        self._woken = False
+        self._queued = False
+        self._running = False
         self._parked = False
+        self._due: float | None = None
         self._sync_scope: anyio.CancelScope | None = None
         self._first_sync = True
         self._deleted_in_api = False  # we sent the final grace-0 delete
         self._terminating_for_deletion = False
-        self._log = log.bind(pod=f"{self.namespace}/{self.name}", uid=self.uid)
+        self._bound_log: Any = None
+
+    @property
+    def full_name(self) -> str:
+        """"name_namespace", the kubelet's key for a pod across uids."""
+        return f"{self.name}_{self.namespace}"
+
+    @property
+    def backoff(self) -> BackOff:
+        """The CrashLoopBackOff state of the pod's containers."""
+        if self._backoff is None:
+            self._backoff = BackOff()
+        return self._backoff
+
+    @property
+    def _log(self) -> Any:
+        if self._bound_log is None:
+            self._bound_log = log.bind(pod=f"{self.namespace}/{self.name}", uid=self.uid)
+        return self._bound_log
 
     # ------------------------------------------------------------------ the agent's side
 
@@ -239,61 +288,56 @@ class PodWorker:
         self.wake()
 
     def wake(self) -> None:
-        self._wake.set()
+        """Give the worker a turn soon (after the current one, if it is in one)."""
+        self._woken = True
+        if self._started and self.ctx.turns is not None:
+            self.ctx.turns.queue(self)
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker has had (or is owed) its first turn."""
+        return self._started
 
     @property
     def parked(self) -> bool:
         """Waiting for a pod update or its next periodic check, with nothing to do now."""
-        return self._parked and not self._wake.is_set()
+        return self._parked and not self._woken
 
     def _interrupt_if_deleting(self) -> None:
         # A sync blocked in the runtime (a slow start) must not delay the termination.
         if self.deleting and self.state == WorkerState.SYNCING and self._sync_scope is not None:
             self._sync_scope.cancel()
 
-    async def run(self) -> None:
-        """Run the pod until it is gone; never raises (errors are logged and retried)."""
-        try:
-            await self._loop()
-        finally:
-            self.done.set()
-
     # ------------------------------------------------------------------ the loop
 
-    async def _loop(self) -> None:
-        while True:
-            self._wake = anyio.Event()
-            delay: float | None = RELIST_SECONDS
-            try:
-                if self.state == WorkerState.SYNCING:
-                    if self.deleting:
-                        self.state = WorkerState.TERMINATING
-                    else:
-                        try:
-                            with anyio.CancelScope() as scope:
-                                self._sync_scope = scope
-                                delay = await self._sync_pod()
-                        finally:
-                            self._sync_scope = None
-                if self.state == WorkerState.TERMINATING:
-                    await self._terminate_pod()
-                    self.state = WorkerState.TERMINATED
-                if self.state == WorkerState.TERMINATED:
-                    if await self._sync_terminated():
-                        return
-                    delay = None if not self.static else 10.0
-            except Exception:  # noqa: BLE001 - a failed sync is retried, never fatal
-                self._log.exception("pod sync failed")
-                delay = 5.0
-            self._parked = True
-            try:
-                if delay is None:
-                    await self._wake.wait()
+    async def step(self) -> float | None:
+        """One turn of the worker's loop: sync, terminate or clean up, as its state says.
+        Returns the seconds until the next turn is due (None: only when woken); sets `finished`
+        once the pod is gone. Never raises but for cancellation (errors are logged and retried)."""
+        delay: float | None = RELIST_SECONDS
+        try:
+            if self.state == WorkerState.SYNCING:
+                if self.deleting:
+                    self.state = WorkerState.TERMINATING
                 else:
-                    with self.ctx.clock.move_on_after(delay):
-                        await self._wake.wait()
-            finally:
-                self._parked = False
+                    try:
+                        with anyio.CancelScope() as scope:
+                            self._sync_scope = scope
+                            delay = await self._sync_pod()
+                    finally:
+                        self._sync_scope = None
+            if self.state == WorkerState.TERMINATING:
+                await self._terminate_pod()
+                self.state = WorkerState.TERMINATED
+            if self.state == WorkerState.TERMINATED:
+                if await self._sync_terminated():
+                    self.finished = True
+                    return None
+                delay = None if not self.static else 10.0
+        except Exception:  # noqa: BLE001 - a failed sync is retried, never fatal
+            self._log.exception("pod sync failed")
+            delay = 5.0
+        return delay
 
     # ------------------------------------------------------------------ SYNCING
 
@@ -331,14 +375,18 @@ class PodWorker:
         for container, attempt in actions.start:
             if not await self._start_container(container, attempt):
                 break  # init containers are sequential; a failed start is retried next sync
-        view = await self._view()
+        # Nothing started: the runtime is as listed above (a sync lists its pod once).
+        view = await self._view(instances=None if actions.start else instances)
         status = self._publish(view)
         if self.static and self.ctx.ensure_mirror is not None:
             await self.ctx.ensure_mirror(self)
         if status.get("phase") in TERMINAL_PHASES:
             self.state = WorkerState.TERMINATING
             return 0
-        delay = RELIST_SECONDS
+        # What the runtime does next (a container exits, a sandbox dies) comes as a PLEG event;
+        # failed pulls and starts are retried every second, as the worker's own relist did.
+        failing = any(reason != "CrashLoopBackOff" for reason, _ in self._waiting.values())
+        delay = RELIST_SECONDS if failing or self.static else RESYNC_SECONDS
         if actions.wake_after is not None:
             delay = min(delay, max(actions.wake_after, 0.0))
         return delay
@@ -564,8 +612,10 @@ class PodWorker:
             found.sort(key=lambda i: (i.status.metadata.attempt, i.status.created_at))
         return out
 
-    async def _view(self, *, sandbox_ready: bool | None = None, terminating: bool = False) -> PodView:
-        instances = await self._instances()
+    async def _view(self, *, sandbox_ready: bool | None = None, terminating: bool = False,
+                    instances: dict[str, list[Instance]] | None = None) -> PodView:
+        if instances is None:
+            instances = await self._instances()
         containers: dict[str, ContainerView] = {}
         for name, found in instances.items():
             current = found[-1].status
@@ -589,7 +639,10 @@ class PodWorker:
         )
 
     def _publish(self, view: PodView) -> dict[str, Any]:
-        status = generate_pod_status(self.pod, view, self.ctx.clock.time())
+        # The status this agent generated last (as the kubelet's status manager keeps it) carries
+        # startTime and the conditions' transition times while the API's copy lags behind.
+        previous = self.ctx.status.status_of(self.uid)
+        status = generate_pod_status(self.pod, view, self.ctx.clock.time(), previous=previous)
         self.ctx.status.set_status(self.uid, self.namespace, self.name, status, uid=None if self.static else self.uid)
         return status
 
@@ -694,3 +747,88 @@ class PodWorker:
             ref = {**ref, "kind": "Pod", "apiVersion": "v1"}
         self.ctx.recorder.event(ref, type_, reason, message)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Turns
+
+
+class PodWorkers:
+    """Gives a node's pod workers their turns (see the module doc).
+
+    `start(worker)` gives a new worker its first turn; `PodWorker.wake` queues another. After a
+    turn, a worker woken meanwhile is queued again at once (an update that came during a sync
+    is synced next, as the kubelet's pending update); otherwise it parks until the delay its
+    step returned, or until woken. `on_finished(worker)` is called once a worker is finished.
+    `run()` is the one dispatcher task; turns run in its task group.
+    """
+
+    def __init__(self, clock: Clock, on_finished: Callable[[PodWorker], None]) -> None:
+        self.clock = clock
+        self.on_finished = on_finished
+        self._heap: list[tuple[float, int, PodWorker]] = []  # (due, seq, worker); stale entries skipped
+        self._seq = itertools.count()
+        self._ready: deque[PodWorker] = deque()
+        self._kick: anyio.Event | None = None
+        self._waiting_until = float("inf")  # the deadline the dispatcher sleeps until
+
+    def start(self, worker: PodWorker) -> None:
+        """Begin running `worker`: its first turn comes at once."""
+        worker._started = True
+        self.queue(worker)
+
+    def queue(self, worker: PodWorker) -> None:
+        """Queue a turn for a started worker (nothing if one is queued; after the current one if
+        it is in one)."""
+        if worker._queued or worker._running or worker.finished:
+            return
+        worker._queued = True
+        worker._parked = False
+        worker._due = None  # its heap entry, if any, is stale now
+        self._ready.append(worker)
+        if self._kick is not None:
+            self._kick.set()
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Dispatch turns until cancelled."""
+        async with anyio.create_task_group() as tg:
+            task_status.started()
+            while True:
+                self._kick = anyio.Event()
+                now = self.clock.monotonic()
+                heap = self._heap
+                while heap and heap[0][0] <= now:
+                    due, _, worker = heapq.heappop(heap)
+                    if worker._due == due:  # else woken since: stale
+                        self.queue(worker)
+                while self._ready:
+                    worker = self._ready.popleft()
+                    worker._queued = False
+                    worker._running = True
+                    worker._woken = False  # wakes from now on mean another turn
+                    tg.start_soon(self._turn, worker)
+                if not heap:
+                    self._waiting_until = float("inf")
+                    await self._kick.wait()
+                    continue
+                self._waiting_until = heap[0][0]
+                with self.clock.move_on_after(heap[0][0] - now):
+                    await self._kick.wait()
+
+    async def _turn(self, worker: PodWorker) -> None:
+        try:
+            delay = await worker.step()
+        finally:
+            worker._running = False
+        if worker.finished:
+            self.on_finished(worker)
+        elif worker._woken:
+            self.queue(worker)
+        else:
+            worker._parked = True
+            if delay is not None:
+                due = self.clock.monotonic() + delay
+                worker._due = due
+                heapq.heappush(self._heap, (due, next(self._seq), worker))
+                if due < self._waiting_until and self._kick is not None:
+                    self._kick.set()

@@ -14,6 +14,10 @@ created again gets the static pod's status at once.
 
 Every `resync_seconds` each status is compared with the cached object once more, so a status
 changed by someone else (or a write lost to an error) is written again.
+
+A node agent keeps one entry per pod and a process may run a thousand agents: an entry holds
+its statuses as JSON bytes (one flat object, which the garbage collector never walks) rather
+than as a tree of dicts, and decodes them only to write or to hand a status back.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import msgspec
 import structlog
 
 from kube_lite.api.errors import APIError
@@ -40,13 +45,17 @@ OWNED_FIELDS = (
 )
 
 
-@dataclass
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+@dataclass(slots=True)
 class _Entry:
     namespace: str
     name: str
     uid: str | None  # the API object's uid to expect; None for a static pod (its mirror)
-    status: dict[str, Any]
-    written: dict[str, Any] | None = None
+    status: bytes  # the desired status, JSON
+    written: bytes | None = None  # the status last written, JSON
     written_uid: str | None = None
     written_rv: str | None = None
 
@@ -73,12 +82,13 @@ class StatusManager:
     def set_status(self, key: str, namespace: str, name: str, status: dict[str, Any], *, uid: str | None) -> None:
         """Record the desired status of the pod worker `key`; it is written soon if it
         differs from the last one written. `uid` None means: a static pod's mirror."""
+        encoded = _encode(status)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _Entry(namespace, name, uid, status)
-        elif entry.status == status:
+            entry = self._entries[key] = _Entry(namespace, name, uid, encoded)
+        elif entry.status == encoded:
             return
-        entry.status = status
+        entry.status = encoded
         self._dirty.add(key)
         if self._wake is not None:
             self._wake.set()
@@ -89,8 +99,9 @@ class StatusManager:
         return not self._dirty and not self._lock.locked()
 
     def status_of(self, key: str) -> dict[str, Any] | None:
+        """The desired status of the pod worker `key` (a fresh dict), or None."""
         entry = self._entries.get(key)
-        return entry.status if entry else None
+        return _decode(entry.status) if entry else None
 
     def forget(self, key: str) -> None:
         self._entries.pop(key, None)
@@ -149,19 +160,22 @@ class StatusManager:
         if entry.uid is None and MIRROR_ANNOTATION not in (meta.get("annotations") or {}):
             return True  # a static pod writes to its mirror pod only
         current = target.get("status") or {}
-        desired = entry.status
+        encoded = entry.status
+        if entry.written == encoded and entry.written_uid == target_uid and (
+            not force_check or meta.get("resourceVersion") == entry.written_rv
+        ):
+            return True  # written, and nobody has written the pod since: nothing to decode
+        desired: dict[str, Any] = _decode(encoded)
         if current.get("phase") in TERMINAL_PHASES and desired.get("phase") not in TERMINAL_PHASES:
             log.warning("not moving a pod out of a terminal phase", pod=key, phase=current.get("phase"),
                         wanted=desired.get("phase"))
             return True
-        if entry.written == desired and entry.written_uid == target_uid:
-            if not force_check or meta.get("resourceVersion") == entry.written_rv:
-                return True
+        if entry.written == encoded and entry.written_uid == target_uid:
             if all(current.get(k) == v for k, v in desired.items()):
                 return True
         elif entry.written_uid != target_uid and all(current.get(k) == v for k, v in desired.items()):
             # First sight of this object and it already says so (an agent restart).
-            entry.written, entry.written_uid = desired, target_uid
+            entry.written, entry.written_uid = encoded, target_uid
             entry.written_rv = meta.get("resourceVersion")
             if set(current) & set(OWNED_FIELDS) <= set(desired):
                 return True
@@ -179,7 +193,7 @@ class StatusManager:
             log.warning("status write failed", pod=key, code=exc.code, error=exc.message)
             return False
         self.writes += 1
-        entry.written = desired
+        entry.written = encoded
         entry.written_uid = (result.get("metadata") or {}).get("uid") or target_uid
         entry.written_rv = (result.get("metadata") or {}).get("resourceVersion")
         return True

@@ -125,3 +125,18 @@ def test_qos_class() -> None:
     assert qos_class(spec({"limits": both})) == "Guaranteed"
     assert qos_class(spec({"requests": {"cpu": "100m"}})) == "Burstable"
     assert qos_class(spec({"limits": both, "requests": both}, {})) == "Burstable"
+
+
+def test_previous_status_keeps_start_and_transition_times_while_the_api_lags() -> None:
+    # The API's copy still says Pending with no startTime: the agent's own last status wins for
+    # what the agent owns, so a later sync makes the very same status (and no new write).
+    api_pod = pod(status={"phase": "Pending", "conditions": [
+        {"type": "DisruptionTarget", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}]})
+    running = view(app=ContainerView(current=RUNNING))
+    first = generate_pod_status(api_pod, running, T0 + 1)
+    later = generate_pod_status(api_pod, running, T0 + 9, previous=first)
+    assert later == first
+    assert later["startTime"] == first["startTime"] == "2026-01-01T00:00:01Z"
+    assert {c["type"] for c in later["conditions"]} >= {"Ready", "PodScheduled", "DisruptionTarget"}
+    without = generate_pod_status(api_pod, running, T0 + 9)
+    assert without["startTime"] == "2026-01-01T00:00:09Z"  # what the agent did before: a new write

@@ -76,3 +76,51 @@ def test_containers_of_a_dead_sandbox_start_again_without_back_off() -> None:
     backoff.next("app", T0)
     assert started(compute_actions(pod(), killed, "new", backoff, T0 + 1)) == [("app", 1)]
     assert started(compute_actions(pod("Never"), killed, "new", backoff, T0 + 1)) == []
+
+
+# ------------------------------------------------------------------------------------------ turns
+
+
+async def test_pod_workers_turns_wake_park_and_finish() -> None:
+    import anyio
+
+    from kube_lite.agent.podworker import PodWorker, PodWorkerContext, PodWorkers
+    from kube_lite.clock import VirtualClock
+
+    clock = VirtualClock()
+    finished: list[str] = []
+    turns = PodWorkers(clock, lambda w: finished.append(w.uid))
+    ctx = PodWorkerContext(client=None, runtime=None, network=None, clock=clock, status=None,  # type: ignore[arg-type]
+                           recorder=None, node_name="n", host_ips=[], turns=turns)  # type: ignore[arg-type]
+    steps: list[float] = []
+
+    class Worker(PodWorker):
+        __slots__ = ()
+
+        async def step(self) -> float | None:
+            steps.append(clock.monotonic())
+            if len(steps) == 3:
+                self.finished = True
+                return None
+            return 60.0
+
+    worker = Worker(ctx, pod())
+    async with anyio.create_task_group() as tg:
+        await tg.start(turns.run)
+        worker.wake()  # not started yet: no turn
+        await anyio.wait_all_tasks_blocked()
+        assert steps == []
+        turns.start(worker)
+        await anyio.wait_all_tasks_blocked()
+        assert steps == [0.0] and worker.parked  # parked until its resync, 60 s later
+        await clock.advance(10)
+        worker.wake()
+        await anyio.wait_all_tasks_blocked()
+        assert steps == [0.0, 10.0]
+        await clock.advance(59)
+        await anyio.wait_all_tasks_blocked()
+        assert steps == [0.0, 10.0]  # the wake replaced the turn due at 60 s: next at 70 s
+        await clock.advance(1)
+        await anyio.wait_all_tasks_blocked()
+        assert steps == [0.0, 10.0, 70.0] and finished == ["u"]
+        tg.cancel_scope.cancel()
