@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -10,7 +13,9 @@ import msgspec
 import structlog
 
 from kube_lite.api import errors
+from kube_lite.api import validation as field_errors
 from kube_lite.api.registry import KindInfo
+from kube_lite.api.selectors import FieldSelector, LabelSelector
 from kube_lite.server import fields as field_checks
 from kube_lite.server import selection
 from kube_lite.store.cache import CachedObject
@@ -48,13 +53,196 @@ def _wants_table(req: Request) -> bool:
     return "as=Table" in req.accept
 
 
-def _dry_run(req: Request) -> bool:
-    value = req.query.get("dryRun")
-    if value in (None, ""):
-        return False
-    if value != "All":
-        raise errors.bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
-    return True
+# ---------------------------------------------------------------------- query options
+#
+# Kubernetes decodes a request's query into an options object (CreateOptions, UpdateOptions,
+# PatchOptions, DeleteOptions, ListOptions, PodLogOptions) with its parameter codec: a value that
+# does not convert (an integer that is not one) is 400 BadRequest. It then validates the options
+# (k8s.io/apimachinery pkg/apis/meta/v1/validation, pkg/apis/meta/internalversion/validation,
+# the pod log REST): a bad value is 422 Invalid, `<Kind>.meta.k8s.io "" is invalid: <causes>`.
+
+META_GROUP = "meta.k8s.io"
+FIELD_MANAGER_MAX_LENGTH = 128
+_DRY_RUN_VALUES = ("All",)
+_FIELD_VALIDATION_VALUES = ("", "Ignore", "Strict", "Warn")  # sets.NewString(...).List(): sorted
+_PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+_LOG_STREAMS = ("All", "Stderr", "Stdout")
+_UINT64_MAX = 2**64 - 1
+_DIGITS = re.compile(r"[0-9]+")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """What a create, update or patch request asks besides its body."""
+
+    dry_run: bool
+    field_validation: str  # "Strict", "Warn" or "Ignore" (unset reads as Warn, as in Kubernetes)
+
+
+def _field_manager_errors(manager: str) -> list[field_errors.FieldError]:
+    errs: list[field_errors.FieldError] = []
+    if len(manager.encode("utf-8", "surrogateescape")) > FIELD_MANAGER_MAX_LENGTH:
+        errs.append(field_errors.too_long("fieldManager", FIELD_MANAGER_MAX_LENGTH))
+    position = 0
+    for ch in manager:
+        if not ch.isprintable():
+            errs.append(field_errors.invalid("fieldManager", manager, f"invalid character U+{ord(ch):04X} (at position {position})"))
+        position += len(ch.encode("utf-8", "surrogateescape"))
+    return errs
+
+
+def _dry_run_errors(values: list[Any]) -> list[field_errors.FieldError]:
+    if all(v in _DRY_RUN_VALUES for v in values):
+        return []
+    return [field_errors.not_supported("dryRun", values, _DRY_RUN_VALUES)]
+
+
+def write_options(req: Request, options_kind: str, *, patch: bool = False) -> WriteOptions:
+    """CreateOptions, UpdateOptions or PatchOptions (`options_kind`) from the query, validated as
+    Kubernetes validates them: 422 Invalid for a bad dryRun, fieldValidation or fieldManager (and
+    `force`, which only apply patches take)."""
+    errs: list[field_errors.FieldError] = []
+    if patch and "force" in req.query:
+        errs.append(field_errors.forbidden("force", "may not be specified for non-apply patch"))
+    errs += _field_manager_errors(req.query.get("fieldManager") or "")
+    dry_run = req.values("dryRun")
+    errs += _dry_run_errors(dry_run)
+    mode = req.query.get("fieldValidation") or ""
+    if mode not in _FIELD_VALIDATION_VALUES:
+        errs.append(field_errors.not_supported("fieldValidation", mode, _FIELD_VALIDATION_VALUES))
+    if errs:
+        raise errors.invalid(options_kind, META_GROUP, "", errs)
+    return WriteOptions(bool(dry_run), mode or "Warn")
+
+
+def validate_delete_options(options: dict[str, Any]) -> None:
+    """Kubernetes' ValidateDeleteOptions on decoded DeleteOptions: 422 Invalid."""
+    errs: list[field_errors.FieldError] = []
+    policy = options.get("propagationPolicy")
+    if options.get("orphanDependents") is not None and policy is not None:
+        errs.append(field_errors.invalid("propagationPolicy", policy, "orphanDependents and deletionPropagation cannot be both set"))
+    if policy is not None and policy not in _PROPAGATION_POLICIES:
+        errs.append(field_errors.not_supported("propagationPolicy", policy, (*_PROPAGATION_POLICIES, "nil")))
+    errs += _dry_run_errors(options.get("dryRun") or [])
+    if errs:
+        raise errors.invalid("DeleteOptions", META_GROUP, "", errs)
+
+
+@dataclass(slots=True)
+class ListOptions:
+    """A list or watch request's options, decoded and validated."""
+
+    label: LabelSelector | None
+    field: FieldSelector | None
+    limit: int
+    timeout_seconds: int | None
+    resource_version: str | None
+    resource_version_match: str
+    continue_token: str
+    send_initial_events: bool | None
+    allow_bookmarks: bool
+
+
+def list_options(req: Request, *, watch: bool) -> ListOptions:
+    """ListOptions from the query as Kubernetes' parameter codec decodes them (400 BadRequest:
+    integers, selectors' syntax) and ValidateListOptions checks them (422 Invalid
+    `ListOptions.meta.k8s.io "" is invalid`). Field labels are checked later, per kind."""
+    limit = req.int_param("limit") or 0
+    timeout = req.int_param("timeoutSeconds")
+    send_initial: bool | None = None
+    raw_send_initial = req.query.get("sendInitialEvents")
+    if raw_send_initial not in (None, ""):
+        if raw_send_initial not in ("true", "false"):
+            raise errors.bad_request(f'invalid value for sendInitialEvents: "{raw_send_initial}"')
+        send_initial = raw_send_initial == "true"
+    label, field = selection.parse_selectors(req.query.get("labelSelector"), req.query.get("fieldSelector"))
+    rv = req.query.get("resourceVersion")
+    match = req.query.get("resourceVersionMatch") or ""
+    continue_token = req.query.get("continue") or ""
+    errs: list[field_errors.FieldError] = []
+    if watch:
+        if send_initial is not None and match != "NotOlderThan":
+            errs.append(field_errors.forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+        if match:
+            if send_initial is None:
+                errs.append(field_errors.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"))
+            if match != "NotOlderThan":
+                errs.append(field_errors.not_supported("resourceVersionMatch", match, ("NotOlderThan",)))
+            if continue_token:
+                errs.append(field_errors.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"))
+    else:
+        if match:
+            if not rv:
+                errs.append(field_errors.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+            if continue_token:
+                errs.append(field_errors.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"))
+            if match not in ("Exact", "NotOlderThan"):
+                errs.append(field_errors.not_supported("resourceVersionMatch", match, ("Exact", "NotOlderThan", "")))
+            if match == "Exact" and rv == "0":
+                errs.append(field_errors.forbidden("resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+        if send_initial is not None:
+            errs.append(field_errors.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"))
+    if errs:
+        raise errors.invalid("ListOptions", META_GROUP, "", errs)
+    return ListOptions(label, field, limit, timeout, rv, match, continue_token, send_initial, req.flag("allowWatchBookmarks"))
+
+
+def check_resource_version(resource_version: str | None) -> None:
+    """400 `invalid resource version: ...` for a resourceVersion that is not an unsigned 64-bit
+    integer, as the storage layer parses it (strconv.ParseUint; "" and "0" mean "any")."""
+    if resource_version in (None, "", "0"):
+        return
+    assert resource_version is not None
+    if not _DIGITS.fullmatch(resource_version):
+        problem = "invalid syntax"
+    elif int(resource_version) > _UINT64_MAX:
+        problem = "value out of range"
+    else:
+        return
+    quoted = field_errors.go_quote(resource_version)
+    raise errors.bad_request(
+        f"invalid resource version: resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing {quoted}: {problem}"
+    )
+
+
+def pod_log_options(req: Request, name: str) -> dict[str, Any]:
+    """PodLogOptions from the query: 400 BadRequest when a value does not decode (an integer or
+    an RFC 3339 time that is not one), then Kubernetes' ValidatePodLogOptions: 422 Invalid
+    `PodLogOptions "<pod>" is invalid`."""
+    options: dict[str, Any] = {}
+    for key in ("tailLines", "sinceSeconds", "limitBytes"):
+        value = req.int_param(key)
+        if value is not None:
+            options[key] = value
+    since_time = req.query.get("sinceTime")
+    if since_time not in (None, "", "null"):
+        assert since_time is not None
+        if not _RFC3339.fullmatch(since_time):
+            raise errors.bad_request(f'invalid value for sinceTime: "{since_time}": must be an RFC 3339 time')
+        try:
+            datetime.fromisoformat(since_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.bad_request(f'invalid value for sinceTime: "{since_time}": must be an RFC 3339 time') from None
+        options["sinceTime"] = since_time
+    stream = req.query.get("stream")
+    errs: list[field_errors.FieldError] = []
+    if options.get("tailLines") is not None and options["tailLines"] < 0:
+        errs.append(field_errors.invalid("tailLines", options["tailLines"], "must be greater than or equal to 0"))
+    if options.get("limitBytes") is not None and options["limitBytes"] < 1:
+        errs.append(field_errors.invalid("limitBytes", options["limitBytes"], "must be greater than 0"))
+    if options.get("sinceSeconds") is not None and options.get("sinceTime") is not None:
+        errs.append(field_errors.forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"))
+    elif options.get("sinceSeconds") is not None and options["sinceSeconds"] < 1:
+        errs.append(field_errors.invalid("sinceSeconds", options["sinceSeconds"], "must be greater than 0"))
+    if stream is not None:
+        if stream not in _LOG_STREAMS:
+            errs.append(field_errors.not_supported("stream", stream, _LOG_STREAMS))
+        if stream != "All" and options.get("tailLines") is not None:
+            errs.append(field_errors.forbidden("", "`tailLines` and specific `stream` are mutually exclusive for now"))
+    if errs:
+        raise errors.invalid("PodLogOptions", "", name, errs)
+    return options
 
 
 class ResourceHandlers:
@@ -152,7 +340,10 @@ class ResourceHandlers:
             return
         await self.app.respond(req, code, raw if raw is not None else _encode(obj))
 
-    def _decode_object(self, req: Request, kind: KindInfo) -> dict[str, Any]:
+    def _decode_object(self, req: Request, kind: KindInfo, mode: str) -> dict[str, Any]:
+        """The body as an object of `kind`: 400 when it does not decode (as Kubernetes' decoder:
+        malformed, not an object, a wrong JSON type, a quantity that does not parse, and with
+        fieldValidation=Strict an unknown field); Warn adds a warning per unknown field."""
         from kube_lite.server.app import decode_body
 
         data = decode_body(req)
@@ -160,14 +351,11 @@ class ResourceHandlers:
             raise errors.bad_request(
                 f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: the body must be a JSON object'
             )
-        self._field_validation(req, kind, data)
         typecheck(kind, data)
+        self._field_validation(req, kind, data, mode)
         return data
 
-    def _field_validation(self, req: Request, kind: KindInfo, data: dict[str, Any]) -> None:
-        mode = req.query.get("fieldValidation") or "Warn"
-        if mode not in ("Strict", "Warn", "Ignore"):
-            raise errors.bad_request(f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"')
+    def _field_validation(self, req: Request, kind: KindInfo, data: dict[str, Any], mode: str) -> None:
         if mode == "Ignore":
             return
         struct = kind.struct
@@ -187,16 +375,18 @@ class ResourceHandlers:
     # ------------------------------------------------------------------ verbs
 
     async def list(self, req: Request, kind: KindInfo, namespace: str) -> None:
-        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
-        limit = req.int_param("limit") or 0
+        opts = list_options(req, watch=False)
+        matches = selection.matcher(kind, opts.label, opts.field)
+        if not opts.continue_token:
+            check_resource_version(opts.resource_version)
         result = await self.registry.list(
             kind,
             namespace,
             matches=matches,
-            limit=max(limit, 0),
-            continue_token=req.query.get("continue") or None,
-            resource_version=req.query.get("resourceVersion"),
-            resource_version_match=req.query.get("resourceVersionMatch") or None,
+            limit=max(opts.limit, 0),
+            continue_token=opts.continue_token or None,
+            resource_version=opts.resource_version,
+            resource_version_match=opts.resource_version_match or None,
         )
         meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
         if result.continue_token:
@@ -216,11 +406,15 @@ class ResourceHandlers:
         await self.app.respond(req, 200, body)
 
     async def create(self, req: Request, kind: KindInfo, namespace: str) -> None:
-        obj = self._decode_object(req, kind)
+        from kube_lite.server.app import check_body_media_type
+
+        check_body_media_type(req)  # Kubernetes negotiates the body's serializer before the options
+        opts = write_options(req, "CreateOptions")
+        obj = self._decode_object(req, kind, opts.field_validation)
         if (kind.group, kind.plural) in _REVIEWS:
             await self.app.respond_json(req, 201, self.review(req, kind, namespace, obj))
             return
-        created = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=_dry_run(req))
+        created = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=opts.dry_run)
         await self.send_object(req, kind, 201, None, created)
 
     def review(self, req: Request, kind: KindInfo, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -290,23 +484,26 @@ class ResourceHandlers:
         return answer
 
     async def update(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
-        obj = self._decode_object(req, kind)
+        opts = write_options(req, "UpdateOptions")
+        obj = self._decode_object(req, kind, opts.field_validation)
         existed = True
         try:
-            updated = await self.registry.update(kind, namespace, name, obj, subresource=sub, user=req.user, dry_run=_dry_run(req))
+            updated = await self.registry.update(kind, namespace, name, obj, subresource=sub, user=req.user, dry_run=opts.dry_run)
         except errors.APIError as exc:
             # PUT of an object that does not exist creates it (for kinds that allow it).
             if exc.reason != "NotFound" or sub or exc.details is None or exc.details.get("name") != name:
                 raise
             existed = False
-            updated = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=_dry_run(req))
+            updated = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=opts.dry_run)
         await self.send_object(req, kind, 200 if existed else 201, None, updated)
 
     async def patch(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
-        from kube_lite.server.patching import patch_function
+        from kube_lite.server.patching import check_patch_type, patch_function
 
-        apply = patch_function(req, kind)
-        updated = await self.registry.patch(kind, namespace, name, apply, subresource=sub, user=req.user, dry_run=_dry_run(req))
+        check_patch_type(req)  # 415 comes before the options, as in Kubernetes
+        opts = write_options(req, "PatchOptions", patch=True)
+        apply = patch_function(req, kind, field_validation=opts.field_validation)
+        updated = await self.registry.patch(kind, namespace, name, apply, subresource=sub, user=req.user, dry_run=opts.dry_run)
         await self.send_object(req, kind, 200, None, updated)
 
     def _delete_options(self, req: Request) -> dict[str, Any]:
@@ -323,33 +520,24 @@ class ResourceHandlers:
                 msgspec.convert(data, DeleteOptions)
             except msgspec.ValidationError as exc:
                 raise errors.bad_request(f"DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: {describe_type_error(exc)}") from None
-            if data.get("orphanDependents") is not None and data.get("propagationPolicy"):
-                raise errors.invalid(
-                    "DeleteOptions", "meta.k8s.io", "",
-                    [("propagationPolicy", "FieldValueInvalid", f'Invalid value: "{data["propagationPolicy"]}": orphanDependents and deletionPropagation cannot be both set')],
-                )
             options.update(data)
-        for key in ("gracePeriodSeconds",):
-            value = req.int_param(key)
-            if value is not None:
-                options[key] = value
-        if req.query.get("propagationPolicy"):
+        # The query's options (kube-lite reads them next to a body; Kubernetes reads the query
+        # only when there is no body).
+        value = req.int_param("gracePeriodSeconds")
+        if value is not None:
+            options["gracePeriodSeconds"] = value
+        if "propagationPolicy" in req.query:
             options["propagationPolicy"] = req.query["propagationPolicy"]
-        if req.query.get("orphanDependents"):
+        if "orphanDependents" in req.query:
             options["orphanDependents"] = req.flag("orphanDependents")
-        policy = options.get("propagationPolicy")
-        if policy not in (None, "Orphan", "Background", "Foreground"):
-            raise errors.invalid(
-                "DeleteOptions", "", "",
-                [("propagationPolicy", "FieldValueNotSupported", f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan"')],
-            )
-        if options.get("dryRun") not in (None, [], ["All"]):
-            raise errors.bad_request(f'dryRun: Unsupported value: "{options["dryRun"]}": supported values: "All"')
+        if "dryRun" in req.query:
+            options["dryRun"] = req.values("dryRun")
+        validate_delete_options(options)
         return options
 
     async def delete(self, req: Request, kind: KindInfo, namespace: str, name: str) -> None:
         options = self._delete_options(req)
-        dry = _dry_run(req) or options.get("dryRun") == ["All"]
+        dry = bool(options.get("dryRun"))
         obj, gone = await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=dry)
         if not gone or self.registry.returns_deleted_object(kind):
             await self.send_object(req, kind, 200 if gone or not dry else 200, None, obj)
@@ -362,15 +550,17 @@ class ResourceHandlers:
         )
 
     async def delete_collection(self, req: Request, kind: KindInfo, namespace: str) -> None:
+        opts = list_options(req, watch=False)
+        matches = selection.matcher(kind, opts.label, opts.field)
         options = self._delete_options(req)
-        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        dry = bool(options.get("dryRun"))
         result = await self.registry.list(kind, namespace, matches=matches)
         deleted: list[bytes] = []
         for item in result.items:
             meta = item.obj["metadata"]
             try:
                 obj, _ = await self.registry.delete(
-                    kind, meta.get("namespace", ""), meta["name"], options=options, user=req.user, dry_run=_dry_run(req)
+                    kind, meta.get("namespace", ""), meta["name"], options=options, user=req.user, dry_run=dry
                 )
             except errors.APIError as exc:
                 if exc.code == 404:
@@ -413,6 +603,7 @@ class ResourceHandlers:
         if req.method == "PUT":
             from kube_lite.server.app import decode_body
 
+            opts = write_options(req, "UpdateOptions")
             body = decode_body(req)
             if not isinstance(body, dict) or not isinstance(body.get("spec", {}), dict) or not isinstance(body.get("metadata", {}), dict):
                 raise errors.bad_request('Scale in version "v1" cannot be handled as a Scale: the body, its spec and metadata must be JSON objects')
@@ -421,6 +612,10 @@ class ResourceHandlers:
                 raise errors.bad_request(f'Scale in version "v1" cannot be handled as a Scale: spec.replicas: expected an integer, got {json_quote(str(wanted))}')
             rv = (body.get("metadata") or {}).get("resourceVersion")
         else:
+            from kube_lite.server.patching import check_patch_type
+
+            check_patch_type(req)
+            opts = write_options(req, "PatchOptions", patch=True)
             apply_patch = patch_function(req, kind, scale=True)
             current = await self.registry.get(kind, namespace, name)
             patched = apply_patch(to_scale(current.obj))
@@ -438,12 +633,14 @@ class ResourceHandlers:
             obj.setdefault("spec", {})["replicas"] = wanted
             return obj
 
-        updated = await self.registry.patch(kind, namespace, name, set_replicas, user=req.user, dry_run=_dry_run(req))
+        updated = await self.registry.patch(kind, namespace, name, set_replicas, user=req.user, dry_run=opts.dry_run)
         await self.app.respond_json(req, 200, to_scale(updated))
 
     async def pod_log(self, req: Request, kind: KindInfo, namespace: str, name: str) -> None:
         """GET pods/NAME/log: the container is checked as Kubernetes checks it; a pod no node
-        runs has no log yet (an empty 200, as Kubernetes answers)."""
+        runs has no log yet (an empty 200, as Kubernetes answers). Malformed options are 400 and
+        invalid ones 422, before the pod is looked up (as in Kubernetes)."""
+        pod_log_options(req, name)
         pod = (await self.registry.get(kind, namespace, name)).obj
         spec = pod.get("spec") or {}
         containers = [c.get("name", "") for c in spec.get("containers") or []]
@@ -469,8 +666,10 @@ class ResourceHandlers:
         raise errors.service_unavailable(f"no node agent serves the logs of node {node} yet")
 
     async def pod_subresource_create(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
-        from kube_lite.server.app import decode_body
+        from kube_lite.server.app import check_body_media_type, decode_body
 
+        check_body_media_type(req)
+        opts = write_options(req, "CreateOptions")
         body = decode_body(req)
         if not isinstance(body, dict):
             raise errors.bad_request(f"{sub}: the body must be a JSON object")
@@ -498,18 +697,20 @@ class ResourceHandlers:
                 obj.setdefault("status", {})["conditions"] = conditions
                 return obj
 
-            await self.registry.patch(kind, namespace, name, bind, subresource="binding", user=req.user, dry_run=_dry_run(req))
+            await self.registry.patch(kind, namespace, name, bind, subresource="binding", user=req.user, dry_run=opts.dry_run)
             await self.app.respond_json(req, 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
             return
         # eviction: disruption budgets come later; for now an eviction is a delete.
         options = body.get("deleteOptions") or {}
-        await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=_dry_run(req))
+        await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=opts.dry_run)
         await self.app.respond_json(req, 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 
     # ------------------------------------------------------------------ watch
 
     async def watch(self, req: Request, kind: KindInfo, namespace: str) -> None:
-        matches = selection.matcher(kind, req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        opts = list_options(req, watch=True)
+        matches = selection.matcher(kind, opts.label, opts.field)
+        check_resource_version(opts.resource_version)
         rv = req.query.get("resourceVersion")
         send_initial = req.query.get("sendInitialEvents")
         bookmarks = req.flag("allowWatchBookmarks")
@@ -724,15 +925,26 @@ def describe_type_error(exc: msgspec.ValidationError) -> str:
     return text
 
 
-def typecheck(kind: KindInfo, data: dict[str, Any]) -> None:
-    """400 BadRequest, as Kubernetes' decoder answers, when a field of a built-in kind has the
-    wrong JSON type (a string for spec.replicas, a number for spec)."""
+def decode_error(kind: KindInfo, data: Any) -> str | None:
+    """Why Kubernetes' decoder would refuse `data` as an object of a built-in kind, or None: a
+    quantity that does not parse (its UnmarshalJSON fails the whole decode, whatever else is
+    wrong), else a field of the wrong JSON type (a string for spec.replicas, a number for spec)."""
     struct = kind.struct
     if struct is None:
-        return
+        return None
+    bad_quantity = field_checks.quantity_error(data, struct)
+    if bad_quantity is not None:
+        return bad_quantity
     try:
         msgspec.convert(data, struct, str_keys=True)
     except msgspec.ValidationError as exc:
-        raise errors.bad_request(
-            f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {describe_type_error(exc)}'
-        ) from None
+        return describe_type_error(exc)
+    return None
+
+
+def typecheck(kind: KindInfo, data: dict[str, Any]) -> None:
+    """400 BadRequest `<Kind> in version "<v>" cannot be handled as a <Kind>: ...`, as Kubernetes'
+    decoder answers, for a body `decode_error` refuses."""
+    problem = decode_error(kind, data)
+    if problem is not None:
+        raise errors.bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {problem}')

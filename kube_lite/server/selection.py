@@ -14,15 +14,34 @@ if TYPE_CHECKING:
     from kube_lite.server.app import APIServerApp, Request
 
 
-def matcher(kind: KindInfo, label_selector: str | None, field_selector: str | None) -> Callable[[CachedObject], bool] | None:
-    """A predicate over cached objects, or None when nothing is selected out. 400 on bad input."""
+def parse_selectors(
+    label_selector: str | None, field_selector: str | None
+) -> tuple[selectors.LabelSelector | None, selectors.FieldSelector | None]:
+    """?labelSelector= and ?fieldSelector= parsed, as Kubernetes' parameter codec parses them
+    (field labels are not checked yet: that is per kind, in `matcher`). 400 on bad syntax."""
+    try:
+        label = selectors.parse_label_selector(label_selector) if label_selector else None
+        field = selectors.parse_field_selector(field_selector) if field_selector else None
+    except selectors.SelectorError as exc:
+        raise errors.bad_request(str(exc)) from None
+    return label, field
+
+
+def matcher(
+    kind: KindInfo,
+    label_selector: str | selectors.LabelSelector | None,
+    field_selector: str | selectors.FieldSelector | None,
+) -> Callable[[CachedObject], bool] | None:
+    """A predicate over cached objects, or None when nothing is selected out. The selectors are
+    strings or parsed (`parse_selectors`); 400 on bad syntax or a field label the kind does not
+    support."""
     label = None
     field = None
     try:
-        if label_selector:
-            label = selectors.parse_label_selector(label_selector)
-            if label.empty:
-                label = None
+        if isinstance(label_selector, str):
+            label_selector = selectors.parse_label_selector(label_selector) if label_selector else None
+        if label_selector is not None and not label_selector.empty:
+            label = label_selector
         if field_selector:
             parsed = selectors.convert_field_selector(field_selector, kind.group, kind.plural, policy=_policy(kind))
             if not parsed.empty:

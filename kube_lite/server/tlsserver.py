@@ -27,10 +27,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
 
 from kube_lite.server.certs import Pki
+from kube_lite.server.protocol import KubeHttpToolsProtocol
 
 # Our own scope extension: (user name, groups) from the verified client certificate.
 IDENTITY_EXTENSION = "kube_lite.peer_identity"
@@ -125,8 +125,9 @@ class _PeerIdentityMixin:
             self.app = _PeerScopeApp(self.app, *info)
 
 
-class PeerCertHttpToolsProtocol(_PeerIdentityMixin, HttpToolsProtocol):
-    """uvicorn's httptools protocol, with the peer certificate in the scope."""
+class PeerCertHttpToolsProtocol(_PeerIdentityMixin, KubeHttpToolsProtocol):
+    """kube-lite's httptools protocol (Kubernetes' 405 for unknown methods, one write per
+    response; see kube_lite.server.protocol), with the peer certificate in the scope."""
 
 
 class PeerCertH11Protocol(_PeerIdentityMixin, H11Protocol):
@@ -148,7 +149,8 @@ def make_uvicorn_config(app: Any, host: str, port: int, pki: Pki, **kw: Any) -> 
 
     TLS: the serving certificate of `pki`; client certificates are requested, verified against
     the cluster CA when presented and optional (bearer-token and anonymous clients have none).
-    Set up for embedding: httptools with peer identity, no lifespan, no access log, no
+    Set up for embedding: httptools with peer identity (and the protocol changes of
+    kube_lite.server.protocol), no lifespan, no access log, no
     `server: uvicorn` header, no X-Forwarded-* trust, and no logging configuration of its own
     (log_config=None: uvicorn's loggers propagate to whatever the process configured). A
     graceful shutdown waits at most 5 s for open requests (watches) before cancelling them.
