@@ -1,16 +1,27 @@
 """Recording Events, as client-go's event recorder does.
 
 Components report what they did (Scheduled, FailedScheduling, Pulled, Started, ...) as core/v1
-Events about an object. Repeats of the same event (same object, type, reason, message, source)
-are aggregated into one Event whose `count` grows and `lastTimestamp` moves, so `kubectl
-describe` shows `x5 over 2m` rather than five lines. Recording never blocks the caller and never
-fails it: events go through a bounded buffer that a background task drains (dropped, with a log
-line, when the buffer is full).
+Events about an object. Before anything is written, each event goes through client-go's
+EventCorrelator, with its figures:
+
+- aggregation: once 10 events about one object that differ only in their message (same source,
+  type and reason: "Created pod: web-1", "Created pod: web-2", ...) have been seen within 10
+  minutes, further ones become one event "(combined from similar events): <latest message>";
+- counting: repeats of the same event (same object, type, reason, message, source) are one
+  Event whose `count` grows and whose `lastTimestamp` and message move (a patch), so `kubectl
+  describe` shows `x5 over 2m` rather than five lines;
+- spam filter: a source may write 25 events about one object at once, then one per 5 minutes
+  (a token bucket per source and object); the rest are dropped.
+
+So a ReplicaSet creating a thousand pods costs a few dozen Event writes, not a thousand.
+Recording never blocks the caller and never fails it: what passes the correlator goes through a
+bounded buffer that a background task drains (dropped, with a log line, when the buffer is full).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +37,14 @@ log = structlog.get_logger(__name__)
 NORMAL = "Normal"
 WARNING = "Warning"
 
+# client-go's EventCorrelator defaults (tools/record/events_cache.go).
+LRU_CACHE_ENTRIES = 4096
+AGGREGATE_MAX_EVENTS = 10
+AGGREGATE_INTERVAL = 600.0
+SPAM_BURST = 25
+SPAM_QPS = 1.0 / 300.0
+COMBINED_PREFIX = "(combined from similar events): "
+
 
 def _ref(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
@@ -40,12 +59,62 @@ def _ref(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ref.items() if v}
 
 
+class _LRU(OrderedDict[str, Any]):
+    """A bounded mapping that forgets the least recently used key (groupcache's lru)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_recent(self, key: str) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
 @dataclass
 class _Seen:
+    """The eventLogger's record of one Event written (or about to be)."""
+
     name: str
     namespace: str
     count: int
     first: str
+
+
+@dataclass
+class _Aggregate:
+    messages: set[str]
+    last: float
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    last: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One Event write: a create when `count` is 1, else a patch of `name`."""
+
+    ref: dict[str, Any]
+    type: str
+    reason: str
+    message: str
+    name: str
+    namespace: str
+    count: int
+    first: str
+    last: str
+    key: str
 
 
 @dataclass
@@ -60,16 +129,22 @@ class EventRecorder:
     buffer: int = 1000
 
     def __post_init__(self) -> None:
-        self._send, self._recv = anyio.create_memory_object_stream[tuple[dict[str, Any], str, str, str]](self.buffer)
-        self._seen: dict[str, _Seen] = {}
+        self._send, self._recv = anyio.create_memory_object_stream[_Pending](self.buffer)
+        self._seen: _LRU = _LRU(LRU_CACHE_ENTRIES)
+        self._aggregates: _LRU = _LRU(LRU_CACHE_ENTRIES)
+        self._spam: _LRU = _LRU(LRU_CACHE_ENTRIES)
         self.dropped = 0
+        self.filtered = 0  # dropped by the spam filter
         self.pending = 0
         self._last_drop_log = float("-inf")
 
     def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """Record an event about `obj` (a dict with kind, apiVersion and metadata)."""
+        pending = self._correlate(_ref(obj), type_, reason, message)
+        if pending is None:
+            return
         try:
-            self._send.send_nowait((obj, type_, reason, message))
+            self._send.send_nowait(pending)
             self.pending += 1
         except anyio.WouldBlock:
             # A burst (a thousand pods created at once) must not turn into a thousand log lines.
@@ -79,53 +154,95 @@ class EventRecorder:
                 self._last_drop_log = now
                 log.warning("events dropped: recorder buffer full", dropped_so_far=self.dropped, reason=reason)
 
+    # ------------------------------------------------------------------ the correlator
+
+    def _correlate(self, ref: dict[str, Any], type_: str, reason: str, message: str) -> _Pending | None:
+        """Aggregate, count and spam-filter one event; the write to make, or None."""
+        now = self.clock.monotonic()
+        stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        source = f"{self.component}\x00{self.host}"
+        obj_key = "\x00".join(str(ref.get(k, "")) for k in ("kind", "namespace", "name", "uid", "apiVersion"))
+        # Aggregation: similar events (all but the message) past the threshold become one.
+        aggregate_key = f"{source}\x00{obj_key}\x00{type_}\x00{reason}"
+        record: _Aggregate | None = self._aggregates.get_recent(aggregate_key)
+        if record is None or now - record.last > AGGREGATE_INTERVAL:
+            record = _Aggregate(set(), now)
+        record.messages.add(message)
+        record.last = now
+        self._aggregates.put(aggregate_key, record)
+        if len(record.messages) < AGGREGATE_MAX_EVENTS:
+            key = f"{aggregate_key}\x00{message}"
+        else:
+            record.messages.pop()  # the set never grows past the threshold
+            key = aggregate_key
+            message = COMBINED_PREFIX + message
+        # Counting: the same event again is the earlier Event with a higher count.
+        namespace = ref.get("namespace") or "default"
+        seen: _Seen | None = self._seen.get_recent(key)
+        if seen is None:
+            suffix = hashlib.sha1(f"{key}|{stamp}|{now}".encode()).hexdigest()[:16]
+            seen = _Seen(f"{ref.get('name', 'unknown')}.{suffix}", namespace, 0, stamp)
+        seen.count += 1
+        self._seen.put(key, seen)
+        # The spam filter: a token bucket per source and object.
+        spam_key = f"{source}\x00{obj_key}"
+        bucket: _Bucket | None = self._spam.get_recent(spam_key)
+        if bucket is None:
+            bucket = _Bucket(float(SPAM_BURST), now)
+        else:
+            bucket.tokens = min(float(SPAM_BURST), bucket.tokens + (now - bucket.last) * SPAM_QPS)
+            bucket.last = now
+        self._spam.put(spam_key, bucket)
+        if bucket.tokens < 1.0:
+            self.filtered += 1
+            return None
+        bucket.tokens -= 1.0
+        return _Pending(ref, type_, reason, message, seen.name, seen.namespace, seen.count, seen.first, stamp, key)
+
+    # ------------------------------------------------------------------ writing
+
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        async for obj, type_, reason, message in self._recv:
+        async for pending in self._recv:
             try:
-                await self._write(obj, type_, reason, message)
+                await self._write(pending)
             except APIError as exc:
-                log.warning("event not recorded", reason=reason, error=exc.message)
+                log.warning("event not recorded", reason=pending.reason, error=exc.message)
             except Exception:  # noqa: BLE001 - an event must never take its component down
-                log.exception("event not recorded", reason=reason)
+                log.exception("event not recorded", reason=pending.reason)
             finally:
                 self.pending -= 1
 
-    async def _write(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
-        ref = _ref(obj)
-        namespace = ref.get("namespace") or "default"
-        source = {"component": self.component, **({"host": self.host} if self.host else {})}
-        key = "|".join([ref.get("uid", ""), ref.get("name", ""), type_, reason, message, self.component, self.host])
-        now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        seen = self._seen.get(key)
-        if seen is not None:
-            seen.count += 1
-            patch = {"count": seen.count, "lastTimestamp": now}
+    async def _write(self, p: _Pending) -> None:
+        if p.count > 1:
+            patch = {"count": p.count, "lastTimestamp": p.last, "message": p.message}
             try:
-                await self.client.patch("events", seen.name, patch, namespace=seen.namespace)
+                await self.client.patch("events", p.name, patch, namespace=p.namespace)
                 return
             except APIError as exc:
                 if exc.code != 404:
                     raise
-                del self._seen[key]  # expired (TTL) or deleted: start a new one
-        suffix = hashlib.sha1(f"{key}|{now}|{self.clock.monotonic()}".encode()).hexdigest()[:16]
-        name = f"{ref.get('name', 'unknown')}.{suffix}"
+                # Expired (TTL) or deleted: written anew under the same name, with its count.
+        source = {"component": self.component, **({"host": self.host} if self.host else {})}
         body = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": ref,
-            "reason": reason,
-            "message": message,
-            "type": type_,
+            "metadata": {"name": p.name, "namespace": p.namespace},
+            "involvedObject": p.ref,
+            "reason": p.reason,
+            "message": p.message,
+            "type": p.type,
             "source": source,
-            "count": 1,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
+            "count": p.count,
+            "firstTimestamp": p.first,
+            "lastTimestamp": p.last,
             "reportingComponent": self.component,
             "reportingInstance": self.host,
         }
-        await self.client.create("events", body, namespace=namespace)
-        if len(self._seen) > 4096:
-            self._seen.clear()
-        self._seen[key] = _Seen(name, namespace, 1, now)
+        try:
+            await self.client.create("events", body, namespace=p.namespace)
+        except APIError as exc:
+            if exc.code != 409 or p.count == 1:
+                raise
+            # Created meanwhile by an earlier write that failed to report back: count it.
+            await self.client.patch("events", p.name, {"count": p.count, "lastTimestamp": p.last}, namespace=p.namespace)

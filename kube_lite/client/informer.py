@@ -25,6 +25,16 @@ Handlers are plain (sync) callables run in the informer's task, in registration 
 cache has been updated, so a handler reading the cache sees the new state. They should be quick:
 in practice they only add keys to a workqueue. A handler that raises is logged and skipped; it
 does not stop the informer or the other handlers.
+
+`SharedInformerFactory` is client-go's factory of the same name: components that watch the same
+kind ask it for the informer and get one shared cache, one list and one watch stream, however many
+of them register handlers and indexers on it:
+
+    factory = SharedInformerFactory(client, clock=clock)
+    pods = factory.informer("pods")          # every caller gets this same informer
+    async with anyio.create_task_group() as tg:
+        await tg.start(factory.run)          # runs every informer, also those asked for later
+        await factory.wait_synced()
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from typing import Any
 
 import anyio
 import structlog
-from anyio.abc import TaskStatus
+from anyio.abc import TaskGroup, TaskStatus
 
 from kube_lite.api.errors import APIError
 from kube_lite.client.client import Client, KindRef, WatchEvent
@@ -179,8 +189,12 @@ class Informer:
 
     def add_indexer(self, name: str, fn: IndexFunc) -> None:
         """Index the cache by `fn(obj)` (each object under zero or more values). Objects already
-        cached are indexed now. `fn` must be pure and must not raise. A name is taken once."""
+        cached are indexed now. `fn` must be pure and must not raise. A name is taken once:
+        adding the very same function under it again does nothing (components sharing an
+        informer each declare the indexes they use); another function raises ValueError."""
         if name in self._indexers:
+            if self._indexers[name] is fn:
+                return
             raise ValueError(f"indexer {name!r} already exists")
         self._indexers[name] = fn
         index: dict[str, set[str]] = {}
@@ -197,7 +211,16 @@ class Informer:
     def by_index(self, name: str, value: str) -> list[Object]:
         """The objects indexed under `value` by indexer `name` (sorted by key), read-only.
         Raises KeyError for an unknown indexer."""
-        return [self._items[key] for key in self.index_keys(name, value)]
+        items = self._items
+        return [items[key] for key in self.index_keys(name, value)]
+
+    def index_values(self, name: str, obj: Object) -> list[str]:
+        """The values indexer `name` puts `obj` under. Raises KeyError for an unknown indexer."""
+        return self._indexers[name](obj)
+
+    def count_index(self, name: str, value: str) -> int:
+        """How many objects are indexed under `value` by indexer `name`."""
+        return len(self._indices[name].get(value, ()))
 
     # ------------------------------------------------------------------ handlers
 
@@ -219,6 +242,17 @@ class Informer:
             for obj in list(self._items.values()):
                 self._call(on_add, obj)
         return handler
+
+    @property
+    def handler_count(self) -> int:
+        """How many registrations are current."""
+        return len(self._handlers)
+
+    def remove_handler(self, handler: EventHandler) -> None:
+        """Stop calling a registration returned by `add_handler` (unknown ones are ignored)."""
+        if handler in self._handlers:
+            # A new list: a removal from inside a handler must not upset the loop calling them.
+            self._handlers = [h for h in self._handlers if h is not handler]
 
     # ------------------------------------------------------------------ running
 
@@ -354,18 +388,27 @@ class Informer:
                 self._call(handler.on_delete, gone)
 
     def _reindex(self, key: str, old: Object | None, new: Object | None) -> None:
+        indices = self._indices
         for name, fn in self._indexers.items():
-            before = set(fn(old)) if old is not None else set()
-            after = set(fn(new)) if new is not None else set()
-            index = self._indices[name]
-            for value in before - after:
-                keys = index.get(value)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del index[value]
-            for value in after - before:
-                index.setdefault(value, set()).add(key)
+            before = fn(old) if old is not None else ()
+            after = fn(new) if new is not None else ()
+            if before == after:
+                continue  # the common case: an update that moves nothing
+            index = indices[name]
+            for value in before:
+                if value not in after:
+                    keys = index.get(value)
+                    if keys is not None:
+                        keys.discard(key)
+                        if not keys:
+                            del index[value]
+            for value in after:
+                if value not in before:
+                    keys = index.get(value)
+                    if keys is None:
+                        index[value] = {key}
+                    else:
+                        keys.add(key)
 
     def _call(self, fn: Callable[..., None], *args: Object) -> None:
         try:
@@ -373,3 +416,215 @@ class Informer:
         except Exception:  # one broken handler must not starve the others
             self._log.exception("event handler failed", handler=getattr(fn, "__qualname__", repr(fn)))
 
+
+
+# ---------------------------------------------------------------------------------- the factory
+
+_InformerKey = tuple[Any, str | None, str | None, str | None]
+
+
+class SharedInformerFactory:
+    """One informer per kind (and selection) for every component that asks, as client-go's
+    SharedInformerFactory: one cache, one list and one watch stream per kind, however many
+    controllers register handlers and indexers on it.
+
+    `informer(...)` may be called before or after `run` has started: informers asked for while
+    the factory runs are started at once, in the factory's task group. `run` owns them all;
+    cancelling it stops every informer. Not thread-safe: it belongs to one event loop.
+    """
+
+    def __init__(
+        self, client: Client, *, clock: Clock | None = None, watch_timeout_seconds: int = DEFAULT_WATCH_TIMEOUT,
+    ) -> None:
+        self.client = client
+        self.clock = clock or RealClock()
+        self.watch_timeout_seconds = watch_timeout_seconds
+        self._informers: dict[_InformerKey, Informer] = {}
+        self._scopes: dict[_InformerKey, anyio.CancelScope] = {}
+        self._task_group: TaskGroup | None = None
+
+    def _kind_key(self, kind: KindRef) -> Any:
+        """What identifies a kind however it is named ("pods", "v1/pods", Pod, a KindInfo):
+        its (group, plural) when the client can resolve it, else the name as given."""
+        resolve = getattr(self.client, "kind", None)
+        if callable(resolve):
+            try:
+                info = resolve(kind)
+            except ValueError:
+                pass
+            else:
+                return (info.group, info.plural)
+        return kind
+
+    def informer(
+        self, kind: KindRef, *, namespace: str | None = None, label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> Informer:
+        """The shared informer of `kind` with this selection (made on first request, and
+        started at once if the factory is running)."""
+        key = (self._kind_key(kind), namespace, label_selector, field_selector)
+        informer = self._informers.get(key)
+        if informer is None:
+            informer = Informer(
+                self.client, kind, namespace=namespace, label_selector=label_selector, field_selector=field_selector,
+                clock=self.clock, watch_timeout_seconds=self.watch_timeout_seconds,
+            )
+            self._informers[key] = informer
+            if self._task_group is not None:
+                self._start(key, informer)
+        return informer
+
+    @property
+    def informers(self) -> list[Informer]:
+        """Every informer made so far."""
+        return list(self._informers.values())
+
+    @property
+    def running(self) -> bool:
+        return self._task_group is not None
+
+    def stop(self, informer: Informer) -> None:
+        """Stop `informer` and forget it (e.g. its kind is no longer served); the next request
+        for its kind makes a new one. Unknown informers are ignored."""
+        for key, known in list(self._informers.items()):
+            if known is informer:
+                del self._informers[key]
+                scope = self._scopes.pop(key, None)
+                if scope is not None:
+                    scope.cancel()
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run every informer, and each one asked for later, until cancelled. Signals `started`
+        once they are started (not synced: see `wait_synced`)."""
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            try:
+                for key, informer in list(self._informers.items()):
+                    self._start(key, informer)
+                task_status.started()
+                await anyio.sleep_forever()
+            finally:
+                self._task_group = None
+                self._scopes.clear()
+
+    async def wait_synced(self) -> None:
+        """Return once every informer made so far has applied its first list."""
+        for informer in list(self._informers.values()):
+            await informer.wait_synced()
+
+    def _start(self, key: _InformerKey, informer: Informer) -> None:
+        assert self._task_group is not None
+        if key in self._scopes:
+            return
+        scope = self._scopes[key] = anyio.CancelScope()
+
+        async def run() -> None:
+            with scope:
+                await informer.run()
+
+        self._task_group.start_soon(run)
+
+
+# ---------------------------------------------------------------------------------- own writes
+
+
+_ECHOES_KEPT = 8
+_ECHO_KEYS_KEPT = 4096
+
+
+def _rv_int(obj: Object | None) -> int | None:
+    try:
+        return int(resource_version_of(obj or {}) or "")
+    except ValueError:
+        return None
+
+
+class MutationCache:
+    """An informer's cache as this component last wrote it, as client-go's
+    IntegerResourceVersionMutationCache: after a write, the object the API returned is read
+    back until the watch delivers that version (or a newer one), so a sync started before the
+    informer caught up does not compute from, and write over, a version it has already
+    replaced (a 409 Conflict every other sync).
+
+    `mutation(obj)` records a written object; `created=True` also makes an object the informer
+    has not reported yet visible (for `ttl` seconds at most); `echo=True` lets a handler tell
+    the watch event of that write from news (`echo(obj)`). Versions compare as integers (as
+    client-go's does); an object whose resourceVersion is not an integer is not recorded.
+    Reads are the informer's otherwise; nothing here is mutated by reading.
+    """
+
+    def __init__(self, informer: Informer, *, clock: Clock | None = None, ttl: float = 60.0) -> None:
+        self.informer = informer
+        self.clock = clock or informer.clock
+        self.ttl = ttl
+        self._writes: dict[str, tuple[Object, int, bool, float]] = {}  # key -> (obj, rv, created, when)
+        self._echoes: dict[str, list[int]] = {}  # key -> versions written on top of what was read
+
+    def mutation(self, obj: Object, *, created: bool = False, echo: bool = False) -> None:
+        """Record `obj` as the API returned it from this component's write. With `echo`, its
+        watch event is this component's echo (`echo()`): say so only for a write made on top
+        of the very version the writer read and acted on, so the event carries nothing else."""
+        rv = _rv_int(obj)
+        if rv is None:
+            return
+        key = object_key(obj)
+        if echo:
+            own = self._echoes.setdefault(key, [])
+            own.append(rv)
+            del own[:-_ECHOES_KEPT]
+            if len(self._echoes) > _ECHO_KEYS_KEPT:
+                self._echoes.pop(next(iter(self._echoes)))
+        previous = self._writes.get(key)
+        if previous is not None and previous[1] >= rv:
+            return
+        self._writes[key] = (obj, rv, created or (previous is not None and previous[2]), self.clock.monotonic())
+
+    def forget(self, key: str) -> None:
+        self._writes.pop(key, None)
+
+    def echo(self, obj: Object) -> bool:
+        """Whether `obj` (from a watch event) is a version this component wrote with
+        `mutation(..., echo=True)`: its echo, which tells the writer nothing new."""
+        rv = _rv_int(obj)
+        own = self._echoes.get(object_key(obj))
+        if rv is None or own is None or rv not in own:
+            return False
+        own.remove(rv)
+        if not own:
+            del self._echoes[object_key(obj)]
+        return True
+
+    def _newest(self, key: str, cached: Object | None) -> Object | None:
+        entry = self._writes.get(key)
+        if entry is None:
+            return cached
+        obj, rv, created, when = entry
+        if cached is None:
+            # Not reported yet (a creation), or deleted since (an update): only the first
+            # shows, and not for ever.
+            if created and self.clock.monotonic() - when <= self.ttl:
+                return obj
+            del self._writes[key]
+            return None
+        cached_rv = _rv_int(cached)
+        if cached_rv is None or cached_rv >= rv or (cached.get("metadata") or {}).get("uid") != (obj.get("metadata") or {}).get("uid"):
+            del self._writes[key]  # the informer caught up (or it is another object now)
+            return cached
+        return obj
+
+    def get(self, key: str) -> Object | None:
+        return self._newest(key, self.informer.get(key))
+
+    def by_index(self, name: str, value: str) -> list[Object]:
+        """`Informer.by_index` with this component's newer writes in place (and its recent
+        creations the informer has not reported yet, if the index puts them under `value`)."""
+        found: dict[str, Object] = {}
+        for key in self.informer.index_keys(name, value):
+            obj = self._newest(key, self.informer.get(key))
+            if obj is not None:
+                found[key] = obj
+        for key in [k for k in self._writes if k not in found and k not in self.informer]:
+            obj = self._newest(key, None)
+            if obj is not None and value in self.informer.index_values(name, obj):
+                found[key] = obj
+        return [found[key] for key in sorted(found)]

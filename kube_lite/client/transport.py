@@ -8,6 +8,7 @@ skips only sockets and TLS.
 from __future__ import annotations
 
 import base64
+import functools
 import ssl
 import tempfile
 from collections.abc import AsyncIterator
@@ -44,6 +45,52 @@ class Transport(Protocol):
     async def aclose(self) -> None: ...
 
 
+_ASGI_VERSION = {"version": "3.0"}
+_PEER = ("in-process", 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _headers_cached(content_type: str, accept: str) -> tuple[tuple[bytes, bytes], ...]:
+    return ((b"content-type", content_type.encode()), (b"accept", accept.encode()))
+
+
+def _headers(content_type: str, accept: str) -> list[tuple[bytes, bytes]]:
+    """The request headers (a fresh list: an app may keep or change the one it gets)."""
+    return list(_headers_cached(content_type, accept))
+
+
+class _Exchange:
+    """One in-process request: the ASGI receive and send callables and what was sent back."""
+
+    __slots__ = ("body", "chunks", "content_type", "sent", "status")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.sent = False
+        self.status = 500
+        self.content_type = "application/json"
+        self.chunks: list[bytes] = []
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.sent:
+            self.sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await anyio.sleep_forever()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.body":
+            body = message.get("body")
+            if body:
+                self.chunks.append(body)
+        elif kind == "http.response.start":
+            self.status = message["status"]
+            for k, v in message.get("headers", ()):
+                if k == b"content-type":
+                    self.content_type = v.decode()
+
+
 class InProcessTransport:
     """Calls the API server's ASGI app in this event loop, as `user`."""
 
@@ -54,16 +101,16 @@ class InProcessTransport:
     def _scope(self, method: str, path: str, query: dict[str, str] | None, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         return {
             "type": "http",
-            "asgi": {"version": "3.0"},
+            "asgi": _ASGI_VERSION,
             "http_version": "1.1",
             "method": method,
             "scheme": "https",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": urlencode(query or {}).encode(),
+            "query_string": urlencode(query).encode() if query else b"",
             "headers": headers,
-            "client": ("in-process", 0),
-            "server": ("in-process", 0),
+            "client": _PEER,
+            "server": _PEER,
             "kube_lite.user": self.user,
         }
 
@@ -71,33 +118,9 @@ class InProcessTransport:
         self, method: str, path: str, *, query: dict[str, str] | None = None, body: bytes | None = None,
         content_type: str = "application/json", accept: str = "application/json",
     ) -> Response:
-        headers = [(b"content-type", content_type.encode()), (b"accept", accept.encode())]
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body or b"", "more_body": False}
-            await anyio.sleep_forever()
-            return {"type": "http.disconnect"}
-
-        status = 500
-        ctype = "application/json"
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status, ctype
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for k, v in message.get("headers", []):
-                    if k == b"content-type":
-                        ctype = v.decode()
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(self._scope(method, path, query, headers), receive, send)
-        return Response(status, b"".join(chunks), ctype)
+        exchange = _Exchange(body or b"")
+        await self.app(self._scope(method, path, query, _headers(content_type, accept)), exchange.receive, exchange.send)
+        return Response(exchange.status, b"".join(exchange.chunks), exchange.content_type)
 
     @asynccontextmanager
     async def stream(self, path: str, *, query: dict[str, str] | None = None) -> AsyncIterator[tuple[int, AsyncIterator[bytes]]]:
@@ -131,15 +154,19 @@ class InProcessTransport:
                 send_chan.close()
 
         async def lines() -> AsyncIterator[bytes]:
-            buffer = b""
+            # A chunk is usually whole lines (a burst of events); split each once, carrying a
+            # partial last line over, rather than re-splitting a growing buffer per line.
+            rest = b""
             async for chunk in recv_chan:
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
+                parts = chunk.split(b"\n")
+                if rest:
+                    parts[0] = rest + parts[0]
+                rest = parts.pop()
+                for line in parts:
+                    if line and not line.isspace():
                         yield line
-            if buffer.strip():
-                yield buffer
+            if rest.strip():
+                yield rest
 
         try:
             async with anyio.create_task_group() as tg:

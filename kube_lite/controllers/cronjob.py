@@ -50,7 +50,7 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.validation import cron_schedule_error
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
-from kube_lite.client.informer import object_key
+from kube_lite.client.informer import SharedInformerFactory, object_key
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.podcontrol import (
@@ -377,20 +377,17 @@ class CronJobController(Controller):
         recorder: EventRecorder | None = None,
         *,
         time_zone: str | None = None,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
         """`time_zone`: where schedules without spec.timeZone run (default: the local zone,
         as kube-controller-manager's)."""
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.default_zone = load_zone(time_zone) if time_zone is not None else local_zone()
         self.cron_jobs = self.informer("cronjobs")
         self.jobs = self.informer("jobs")
         self.jobs.add_indexer(OWNER_INDEX, _owner_index)
         self.cron_jobs.add_handler(self._on_cron_job_add, self._on_cron_job_update, self._on_cron_job_add)
         self.jobs.add_handler(self._on_job_add, self._on_job_update, self._on_job_delete)
-
-    def _event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        if self.recorder is not None:
-            self.recorder.event(obj, type_, reason, message)
 
     # ------------------------------------------------------------------ event handlers
 

@@ -44,24 +44,26 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.selectors import LabelSelector, SelectorError, from_label_selector
 from kube_lite.client.client import Client
 from kube_lite.client.events import WARNING, EventRecorder
-from kube_lite.client.informer import NAMESPACE_INDEX, object_key
+from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, object_key
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.deploymentutil import compute_hash, scaled_value
 from kube_lite.controllers.podcontrol import (
+    CONTROLLER_UID_INDEX,
     NAMESPACE_TERMINATING_CAUSE,
+    ControllerRefManager,
     PodControl,
     UIDTrackingExpectations,
-    adopt_patch,
     available_in,
     controller_of,
     controller_ref,
+    controller_uid_index,
     has_status_cause,
     is_pod_available,
     is_pod_ready,
     is_terminal,
+    owned_and_orphans,
     parse_time,
-    release_patch,
     slow_start_batch,
 )
 from kube_lite.scheduler.plugins.tainttoleration import tolerated
@@ -302,8 +304,9 @@ class DaemonSetController(Controller):
         recorder: EventRecorder | None = None,
         *,
         burst_replicas: int = BURST_REPLICAS,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.burst_replicas = burst_replicas
         self.expectations = UIDTrackingExpectations(self.clock)
         self.pod_control = PodControl(client, recorder)
@@ -311,6 +314,7 @@ class DaemonSetController(Controller):
         self._failed_backoff: dict[tuple[str, str], tuple[float, float]] = {}
         self.daemonsets = self.informer("daemonsets")
         self.pods = self.informer("pods")
+        self.pods.add_indexer(CONTROLLER_UID_INDEX, controller_uid_index)
         self.nodes = self.informer("nodes")
         self.revisions = self.informer("controllerrevisions")
         self.daemonsets.add_handler(self._on_ds_add, self._on_ds_update, self._on_ds_delete)
@@ -469,35 +473,10 @@ class DaemonSetController(Controller):
         return by_node
 
     async def _claim_pods(self, ds: Object, selector: LabelSelector) -> list[Object]:
-        uid = _meta(ds).get("uid")
-        namespace = _meta(ds).get("namespace") or ""
-        ref = controller_ref(ds, API_VERSION, KIND)
-        claimed: list[Object] = []
-        for pod in self.pods.by_index(NAMESPACE_INDEX, namespace):
-            pod_ref = controller_of(pod)
-            matches = selector.matches(_labels(pod))
-            if pod_ref is not None:
-                if pod_ref.get("uid") != uid:
-                    continue
-                if matches:
-                    claimed.append(pod)
-                else:
-                    try:
-                        await self.pod_control.patch_pod(namespace, _meta(pod)["name"], release_patch(pod, uid or ""))
-                    except APIError as exc:
-                        if exc.code not in (404, 422):
-                            raise
-                continue
-            if not matches or _meta(pod).get("deletionTimestamp"):
-                continue
-            try:
-                await self.pod_control.patch_pod(namespace, _meta(pod)["name"], adopt_patch(pod, ref))
-            except APIError as exc:
-                if exc.code != 404:
-                    raise
-                continue
-            claimed.append(pod)
-        return claimed
+        """The pods `ds` controls, after adopting matching orphans (once a fresh read shows it
+        still there) and releasing owned pods that no longer match; raises the first failure."""
+        manager = ControllerRefManager(self.client, ds, selector, api_version=API_VERSION, kind=KIND, owner_resource="daemonsets")
+        return await manager.claim(owned_and_orphans(self.pods, ds))
 
     async def _manage(
         self, key: str, ds: Object, nodes: list[Object], node_pods: dict[str, list[Object]], hash_: str,
@@ -531,9 +510,8 @@ class DaemonSetController(Controller):
                             continue
                         delay = min(max(delay * 2, FAILED_POD_BACKOFF_INITIAL), FAILED_POD_BACKOFF_MAX)
                         self._failed_backoff[backoff_key] = (now + delay, delay)
-                        if self.recorder is not None:
-                            self.recorder.event(ds, WARNING, FAILED_DAEMON_POD,
-                                                f"Found failed daemon pod {object_key(pod)} on node {name}, will try to kill it")
+                        self._event(ds, WARNING, FAILED_DAEMON_POD,
+                                    f"Found failed daemon pod {object_key(pod)} on node {name}, will try to kill it")
                         to_delete.append(pod)
                     elif phase == "Succeeded":
                         to_delete.append(pod)
@@ -671,37 +649,15 @@ class DaemonSetController(Controller):
 
     # ------------------------------------------------------------------ history
 
-    def _owned_revisions(self, ds: Object) -> tuple[list[Object], list[Object]]:
-        """(revisions `ds` controls, orphan revisions its selector matches)."""
-        uid = _meta(ds).get("uid")
-        try:
-            selector = from_label_selector(_spec(ds).get("selector"))
-        except SelectorError:
-            return [], []
-        owned, orphans = [], []
-        for revision in self.revisions.by_index(NAMESPACE_INDEX, _meta(ds).get("namespace") or ""):
-            ref = controller_of(revision)
-            if ref is not None:
-                if ref.get("uid") == uid:
-                    owned.append(revision)
-            elif not selector.empty and selector.matches(_labels(revision)) and not _meta(revision).get("deletionTimestamp"):
-                orphans.append(revision)
-        return owned, orphans
-
     async def _construct_history(self, ds: Object, selector: LabelSelector) -> tuple[Object, list[Object]]:
-        """(the current revision, the old ones), creating or renumbering the current one."""
+        """(the current revision, the old ones), creating or renumbering the current one. The
+        revisions are claimed as pods are: matching orphans adopted, non-matching ones released."""
         namespace = _meta(ds).get("namespace") or ""
-        owned, orphans = self._owned_revisions(ds)
-        ref = controller_ref(ds, API_VERSION, KIND)
-        for orphan in orphans:
-            try:
-                owned.append(await self.client.patch(
-                    "controllerrevisions", _meta(orphan)["name"], adopt_patch(orphan, ref), namespace=namespace,
-                    patch_type="strategic",
-                ))
-            except APIError as exc:
-                if exc.code != 404:
-                    raise
+        manager = ControllerRefManager(
+            self.client, ds, selector, api_version=API_VERSION, kind=KIND, owner_resource="daemonsets",
+            resource="controllerrevisions",
+        )
+        owned = await manager.claim(self.revisions.by_index(NAMESPACE_INDEX, namespace))
         current = [r for r in owned if revision_matches(ds, r)]
         old = [r for r in owned if not revision_matches(ds, r)]
         next_revision = max((int(r.get("revision") or 0) for r in old), default=0) + 1

@@ -37,7 +37,7 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.selectors import LabelSelector, SelectorError, from_label_selector
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
-from kube_lite.client.informer import object_key
+from kube_lite.client.informer import MutationCache, SharedInformerFactory, object_key
 from kube_lite.clock import Clock
 from kube_lite.controllers import deploymentutil as du
 from kube_lite.controllers.base import Controller
@@ -60,15 +60,19 @@ class DeploymentController(Controller):
     name = "deployment"
     workers = 5  # kube-controller-manager's --concurrent-deployment-syncs
 
-    def __init__(self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None) -> None:
-        super().__init__(client, clock, recorder)
+    def __init__(
+        self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None, *,
+        informers: SharedInformerFactory | None = None,
+    ) -> None:
+        super().__init__(client, clock, recorder, informers=informers)
         self.deployments = self.informer("deployments")
         self.replicasets = self.informer("replicasets")
         self.pods = self.informer("pods")
+        # Its own writes, read back until the informers deliver them (no 409 on every other sync).
+        self.deployment_writes = MutationCache(self.deployments)
+        self.replicaset_writes = MutationCache(self.replicasets)
         self.deployments.add_handler(
-            on_add=self._enqueue_deployment,
-            on_update=lambda old, new: self._enqueue_deployment(new),
-            on_delete=self._enqueue_deployment,
+            on_add=self._enqueue_deployment, on_update=self._on_deployment_update, on_delete=self._enqueue_deployment,
         )
         self.replicasets.add_handler(on_add=self._on_rs_add, on_update=self._on_rs_update, on_delete=self._on_rs_delete)
         self.pods.add_handler(on_delete=self._on_pod_delete)
@@ -77,6 +81,11 @@ class DeploymentController(Controller):
 
     def _enqueue_deployment(self, deployment: Object) -> None:
         self.enqueue(object_key(deployment))
+
+    def _on_deployment_update(self, old: Object, new: Object) -> None:
+        # The echo of its own status write tells the sync that wrote it nothing new.
+        if not self.deployment_writes.echo(new):
+            self._enqueue_deployment(new)
 
     def _resolve(self, namespace: str, ref: Object | None) -> Object | None:
         """The cached Deployment a controller reference points at, if it is one of ours."""
@@ -114,6 +123,8 @@ class DeploymentController(Controller):
             self._enqueue_deployment(deployment)
 
     def _on_rs_update(self, old: Object, new: Object) -> None:
+        if self.replicaset_writes.echo(new):
+            return  # the echo of its own scaling or annotation write
         namespace = du.meta(new).get("namespace") or ""
         old_ref, new_ref = du.controller_ref(old), du.controller_ref(new)
         ref_changed = (old_ref or {}).get("uid") != (new_ref or {}).get("uid")
@@ -165,7 +176,7 @@ class DeploymentController(Controller):
             return CONFLICT_RETRY
 
     async def _sync_deployment(self, key: str) -> float | None:
-        cached = self.deployments.get(key)
+        cached = self.deployment_writes.get(key)
         if cached is None:
             return None  # deleted: its ReplicaSets are the garbage collector's
         d = copy.deepcopy(cached)
@@ -210,7 +221,7 @@ class DeploymentController(Controller):
         deleting = bool(du.meta(d).get("deletionTimestamp"))
         checked_fresh = False
         claimed: list[Object] = []
-        for rs in self.replicasets.by_index("namespace", namespace):
+        for rs in self.replicaset_writes.by_index("namespace", namespace):
             ref = du.controller_ref(rs)
             if ref is not None:
                 if ref.get("uid") != du.uid(d):
@@ -289,20 +300,18 @@ class DeploymentController(Controller):
     def _now(self) -> str:
         return du.format_time(self.clock.now())
 
-    def _event(self, d: Object, type_: str, reason: str, message: str) -> None:
-        if self.recorder is not None:
-            self.recorder.event(d, type_, reason, message)
-
     async def _update_status(self, d: Object) -> None:
         """Write the Deployment's status (and its annotations, which the status subresource
         takes too); the working copy takes the new resourceVersion so that a second write in
         the same sync does not conflict with the first."""
         result = await self.client.update_status("deployments", d, namespace=du.meta(d).get("namespace"))
+        self.deployment_writes.mutation(result, echo=True)
         d["metadata"]["resourceVersion"] = du.meta(result).get("resourceVersion")
 
     async def _update_rs(self, rs: Object, body: Object) -> Object:
         """Update a ReplicaSet from `body` and make the working copy `rs` the stored object."""
         result = await self.client.update("replicasets", body, namespace=du.meta(body).get("namespace"))
+        self.replicaset_writes.mutation(result, echo=True)
         rs.clear()
         rs.update(result)
         return rs
@@ -394,6 +403,7 @@ class DeploymentController(Controller):
         already_exists = False
         try:
             created = await self.client.create("replicasets", new_rs, namespace=namespace)
+            self.replicaset_writes.mutation(created, created=True)
         except APIError as exc:
             if exc.code == 409 and exc.reason == "AlreadyExists":
                 created = await self._existing_or_collision(d, name, exc)

@@ -12,7 +12,6 @@ Times are RFC 3339 strings with second precision, as Kubernetes writes them.
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import json
 import math
@@ -176,8 +175,9 @@ def _normalized(value: Any) -> Any:
 
 
 def template_without_hash(template: Object | None) -> Object:
-    """A normalized copy of a pod template without the pod-template-hash label."""
-    out = _normalized(copy.deepcopy(template or {}))
+    """A normalized copy of a pod template without the pod-template-hash label (a copy:
+    `_normalized` builds new maps and lists all the way down)."""
+    out = _normalized(template or {})
     labels = (out.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(POD_TEMPLATE_HASH_LABEL, None)

@@ -37,7 +37,7 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.registry import KindInfo, KindRegistry
 from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
-from kube_lite.client.informer import Informer
+from kube_lite.client.informer import EventHandler, Informer, SharedInformerFactory
 from kube_lite.client.workqueue import run_workers
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
@@ -411,7 +411,7 @@ class _InvalidOwnerScope(Exception):
 class _Monitor:
     info: KindInfo
     informer: Informer
-    scope: anyio.CancelScope
+    handler: EventHandler
 
 
 class GarbageCollector(Controller):
@@ -434,8 +434,9 @@ class GarbageCollector(Controller):
         resources: Sequence[str] | None = None,
         rescan_period: float = RESCAN_PERIOD,
         sync_timeout: float = 60.0,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.graph = DependencyGraph()
         self.resources = list(resources) if resources is not None else None
         self.rescan_period = rescan_period
@@ -456,31 +457,26 @@ class GarbageCollector(Controller):
         return [m.info for m in self._monitors.values()]
 
     def _sync_monitors(self) -> list[Informer]:
-        """Start informers for new kinds and stop those of kinds no longer served; return the
-        new informers."""
-        assert self._task_group is not None
+        """Watch new kinds (through the shared informers, which the factory starts) and stop
+        watching kinds no longer served; return the informers of the new kinds."""
         wanted = {(k.group, k.plural): k for k in self.monitored_kinds()}
         for key in [k for k in self._monitors if k not in wanted]:
-            self._monitors.pop(key).scope.cancel()
+            monitor = self._monitors.pop(key)
+            monitor.informer.remove_handler(monitor.handler)
+            if monitor.informer.handler_count == 0:
+                self.informer_factory.stop(monitor.informer)
             self.log.info("stopped watching", resource=key[1], group=key[0])
         started = []
         for key, info in wanted.items():
             if key in self._monitors:
                 continue
-            informer = Informer(self.client, info, clock=self.clock)
-            informer.add_handler(
+            informer = self.informer_factory.informer(info)
+            handler = informer.add_handler(
                 on_add=self._observe, on_update=lambda old, new: self._observe(new), on_delete=self._observe_delete,
             )
-            monitor = _Monitor(info, informer, anyio.CancelScope())
-            self._monitors[key] = monitor
-            self._task_group.start_soon(self._run_monitor, monitor)
+            self._monitors[key] = _Monitor(info, informer, handler)
             started.append(informer)
         return started
-
-    @staticmethod
-    async def _run_monitor(monitor: _Monitor) -> None:
-        with monitor.scope:
-            await monitor.informer.run()
 
     async def _rescan(self) -> None:
         while True:
@@ -492,6 +488,8 @@ class GarbageCollector(Controller):
         workers until cancelled."""
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            if self._owns_factory:
+                await tg.start(self.informer_factory.run)
             informers = self._sync_monitors()
             with self.clock.move_on_after(self.sync_timeout) as scope:
                 for informer in informers:

@@ -68,11 +68,12 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.selectors import LabelSelector, SelectorError, from_label_selector
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
-from kube_lite.client.informer import NAMESPACE_INDEX, object_key, split_key
+from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, object_key, split_key
 from kube_lite.client.workqueue import ItemExponentialFailureRateLimiter, WorkQueue
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.podcontrol import (
+    CONTROLLER_UID_INDEX,
     FAILED_CREATE,
     NAMESPACE_TERMINATING_CAUSE,
     SUCCESSFUL_CREATE,
@@ -81,10 +82,12 @@ from kube_lite.controllers.podcontrol import (
     adopt_patch,
     controller_of,
     controller_ref,
+    controller_uid_index,
     has_status_cause,
     is_pod_active,
     is_pod_ready,
     is_pod_terminating,
+    orphan_index_key,
     parse_time,
     pod_from_template,
     rank_pods_for_deletion,
@@ -132,8 +135,6 @@ MAX_POD_CREATE_DELETE_PER_SYNC = 500
 SLOW_START_INITIAL_BATCH_SIZE = 1
 MAX_GENERATED_NAME_LENGTH = 58  # 63 minus the 5 random characters generateName appends
 
-CONTROLLER_UID_INDEX = "job-controller-uid"
-ORPHAN_INDEX = "job-orphan-namespace"
 ORPHAN_KEY_PREFIX = "orphan-pod:"
 
 _REMOVE_FINALIZER_PATCH: Object = {"metadata": {"$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER]}}
@@ -631,15 +632,6 @@ class _FinalizerExpectations:
         self._uids.pop(key, None)
 
 
-def _controller_uid_index(pod: Object) -> list[str]:
-    ref = controller_of(pod)
-    return [str(ref.get("uid"))] if ref is not None and ref.get("uid") else []
-
-
-def _orphan_index(pod: Object) -> list[str]:
-    return [] if controller_of(pod) is not None else [_meta(pod).get("namespace") or ""]
-
-
 class JobController(Controller):
     """Runs the pods of every Job; see the module doc."""
 
@@ -655,8 +647,9 @@ class JobController(Controller):
         pod_failure_backoff: float = DEFAULT_POD_FAILURE_BACKOFF,
         max_pod_failure_backoff: float = MAX_POD_FAILURE_BACKOFF,
         batch_period: float = SYNC_JOB_BATCH_PERIOD,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.queue = WorkQueue(
             clock=self.clock, rate_limiter=ItemExponentialFailureRateLimiter(JOB_API_BACKOFF, MAX_JOB_API_BACKOFF), name="job",
         )
@@ -669,16 +662,13 @@ class JobController(Controller):
         self.pod_control = PodControl(client, recorder)
         self.jobs = self.informer("jobs")
         self.pods = self.informer("pods")
-        self.pods.add_indexer(CONTROLLER_UID_INDEX, _controller_uid_index)
-        self.pods.add_indexer(ORPHAN_INDEX, _orphan_index)
+        # The pod informer's controller-uid index, shared with the other pod controllers:
+        # a Job's pods under its uid, orphans under orphan_index_key(namespace).
+        self.pods.add_indexer(CONTROLLER_UID_INDEX, controller_uid_index)
         self.jobs.add_handler(self._on_job_add, self._on_job_update, self._on_job_delete)
         self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
 
     # ------------------------------------------------------------------ queueing
-
-    def _event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        if self.recorder is not None:
-            self.recorder.event(obj, type_, reason, message)
 
     def _enqueue_batched(self, key: str) -> None:
         self.queue.add_after(key, self.batch_period)
@@ -1051,7 +1041,7 @@ class JobController(Controller):
                     errors.append(exc)
         if not selector.empty and not deleting:
             orphans = [
-                p for p in self.pods.by_index(ORPHAN_INDEX, namespace)
+                p for p in self.pods.by_index(CONTROLLER_UID_INDEX, orphan_index_key(namespace))
                 if not _meta(p).get("deletionTimestamp") and selector.matches(_meta(p).get("labels") or {})
             ]
             if orphans:
@@ -1483,8 +1473,11 @@ class TTLAfterFinishedController(Controller):
     name = "ttl-after-finished"
     workers = 5  # --concurrent-ttl-after-finished-syncs
 
-    def __init__(self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None) -> None:
-        super().__init__(client, clock, recorder)
+    def __init__(
+        self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None, *,
+        informers: SharedInformerFactory | None = None,
+    ) -> None:
+        super().__init__(client, clock, recorder, informers=informers)
         self.jobs = self.informer("jobs")
         self.jobs.add_handler(self._on_job, lambda old, new: self._on_job(new))
 

@@ -3,17 +3,23 @@
 Several managers may run against one API server (HA); a Lease in kube-system decides which one
 acts. The controllers' caches and queues are rebuilt on each win, as Kubernetes' manager does by
 restarting.
+
+As in kube-controller-manager, the controllers share one `SharedInformerFactory` (one informer,
+one cache and one watch per kind, whichever controllers read it) and one event recorder, whose
+Events carry the source component `kube-controller-manager`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
+from typing import Protocol
 
 import anyio
 import structlog
 
 from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
+from kube_lite.client.informer import SharedInformerFactory
 from kube_lite.client.leaderelection import LeaderElector
 from kube_lite.clock import Clock, RealClock
 from kube_lite.controllers.base import Controller
@@ -29,7 +35,16 @@ from kube_lite.controllers.statefulset import StatefulSetController
 
 log = structlog.get_logger(__name__)
 
-ControllerFactory = Callable[[Client, Clock, EventRecorder], Controller]
+COMPONENT = "kube-controller-manager"
+
+
+class ControllerFactory(Protocol):
+    """Builds one controller (a controller class is one): the manager's client, clock, event
+    recorder and shared informers."""
+
+    def __call__(
+        self, client: Client, clock: Clock, recorder: EventRecorder, /, *, informers: SharedInformerFactory,
+    ) -> Controller: ...
 
 
 def default_controllers(
@@ -39,7 +54,8 @@ def default_controllers(
     those named in `exclude` (e.g. a test that drives one controller itself)."""
 
     named: list[tuple[str, ControllerFactory]] = [
-        ("nodeipam", lambda c, k, r: NodeIPAMController(c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size)),
+        ("nodeipam", lambda c, k, r, *, informers: NodeIPAMController(
+            c, k, r, cluster_cidr=cluster_cidr, node_cidr_mask_size=node_cidr_mask_size, informers=informers)),
         ("replicaset", ReplicaSetController),
         ("replicationcontroller", ReplicationManager),
         ("deployment", DeploymentController),
@@ -73,7 +89,8 @@ class ControllerManager:
         self.factories = list(factories) if factories is not None else default_controllers()
         self.leader_elect = leader_elect
         self.controllers: list[Controller] = []
-        self.recorder = EventRecorder(client, "kube-controller-manager", clock=self.clock)
+        self.informers: SharedInformerFactory | None = None
+        self.recorder = EventRecorder(client, COMPONENT, clock=self.clock)
         self.leading = anyio.Event()
 
     @property
@@ -91,9 +108,13 @@ class ControllerManager:
             await elector.run(self._lead)
 
     async def _lead(self, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        self.controllers = [factory(self.client, self.clock, self.recorder) for factory in self.factories]
+        informers = self.informers = SharedInformerFactory(self.client, clock=self.clock)
+        self.controllers = [factory(self.client, self.clock, self.recorder, informers=informers) for factory in self.factories]
         try:
             async with anyio.create_task_group() as tg:
+                # Every controller's informers are registered by now: start them all at once
+                # (each controller waits for its own caches before its workers start).
+                await tg.start(informers.run)
                 for controller in self.controllers:
                     await tg.start(controller.run)
                 self.leading.set()
@@ -103,3 +124,4 @@ class ControllerManager:
         finally:
             self.leading = anyio.Event()
             self.controllers = []
+            self.informers = None

@@ -33,6 +33,7 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.registry import KindInfo, KindRegistry
 from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
+from kube_lite.client.informer import SharedInformerFactory
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 
@@ -205,8 +206,9 @@ class NamespaceController(Controller):
         recorder: EventRecorder | None = None,
         *,
         content_poll_max: float = 5.0,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.content_poll_max = content_poll_max
         self.namespaces = self.informer("namespaces")
         self.namespaces.add_handler(

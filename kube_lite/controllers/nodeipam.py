@@ -13,6 +13,7 @@ from typing import Any
 from kube_lite.api.errors import APIError
 from kube_lite.client.client import Client
 from kube_lite.client.events import WARNING, EventRecorder
+from kube_lite.client.informer import SharedInformerFactory
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 
@@ -73,8 +74,9 @@ class NodeIPAMController(Controller):
         *,
         cluster_cidr: str = "10.244.0.0/16",
         node_cidr_mask_size: int = 24,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.allocator = CIDRAllocator(cluster_cidr, node_cidr_mask_size)
         self.nodes = self.informer("nodes")
         self.nodes.add_handler(on_add=self._on_node, on_update=lambda old, new: self._on_node(new), on_delete=self._on_delete)
@@ -103,8 +105,7 @@ class NodeIPAMController(Controller):
         try:
             cidr = self.allocator.allocate()
         except ValueError as exc:
-            if self.recorder:
-                self.recorder.event(node, WARNING, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable")
+            self._event(node, WARNING, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable")
             self.log.warning("no pod CIDR for node", node=key, error=str(exc))
             return 30.0
         # Conditional on the cached resourceVersion: if the cache is stale the node may have

@@ -4,6 +4,12 @@
   generateName "<owner>-", the template's labels, annotations and finalizers), delete one, patch
   one, and record the Events Kubernetes records for each (SuccessfulCreate, FailedCreate,
   SuccessfulDelete, FailedDelete).
+- `ControllerRefManager`: the adopt/release/claim loop (Kubernetes' ControllerRefManager): an
+  owner claims the objects it controls and that its selector matches, adopts matching orphans
+  (after a fresh read proves the owner still there) and releases owned objects that no longer
+  match. `CONTROLLER_UID_INDEX` / `controller_uid_index` index a cache by controller uid (orphans
+  under `orphan_index_key(namespace)`), so that an owner finds its candidates without walking
+  its namespace (`owned_and_orphans`).
 - `Expectations` and `UIDTrackingExpectations`: how many creations and deletions a controller
   is still waiting to see through its informer, per controller key, so that a slow watch never
   makes it act twice; an expectation older than five minutes counts as satisfied.
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cmp_to_key
@@ -29,8 +35,10 @@ import anyio
 import structlog
 
 from kube_lite.api.errors import APIError
+from kube_lite.api.selectors import OP_DOUBLE_EQUALS, OP_EQUALS, OP_IN, LabelSelector
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
+from kube_lite.client.informer import Informer
 from kube_lite.clock import Clock
 
 log = structlog.get_logger(__name__)
@@ -84,6 +92,204 @@ def has_status_cause(exc: BaseException, cause: str) -> bool:
     if not isinstance(exc, APIError):
         return False
     return any(c.get("reason") == cause for c in (exc.details or {}).get("causes") or [])
+
+
+# ---------------------------------------------------------------------------------- claiming
+
+# Kubernetes' PodControllerUIDIndex: objects by the uid of their controller; orphans (no
+# controller) by namespace, under a key no uid can take.
+CONTROLLER_UID_INDEX = "controller-uid"
+_ORPHAN_PREFIX = "<orphan>/"
+
+
+def orphan_index_key(namespace: str) -> str:
+    """The CONTROLLER_UID_INDEX value of the orphans of `namespace`."""
+    return _ORPHAN_PREFIX + namespace
+
+
+def controller_uid_index(obj: Object) -> list[str]:
+    """The CONTROLLER_UID_INDEX function: [controller uid], or [orphan key] for an orphan."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller"):
+            uid = ref.get("uid")
+            return [str(uid)] if uid else []
+    return [orphan_index_key((obj.get("metadata") or {}).get("namespace") or "")]
+
+
+def label_matcher(selector: LabelSelector) -> Callable[[Mapping[str, str] | None], bool]:
+    """`selector.matches`, made cheap for the usual selector (matchLabels: terms `key=value`)
+    that a controller tests against every one of its pods on every sync."""
+    if selector.matches_nothing:
+        return lambda labels: False
+    pairs: list[tuple[str, str]] = []
+    for requirement in selector.requirements:
+        if requirement.operator not in (OP_EQUALS, OP_DOUBLE_EQUALS, OP_IN) or len(requirement.values) != 1:
+            return selector.matches
+        pairs.append((requirement.key, requirement.values[0]))
+    terms = tuple(pairs)
+
+    def matches(labels: Mapping[str, str] | None) -> bool:
+        if not labels:
+            return not terms
+        for key, value in terms:
+            if labels.get(key) != value:
+                return False
+        return True
+
+    return matches
+
+
+def owned_and_orphans(informer: Informer, owner: Object, *, orphans: bool = True) -> list[Object]:
+    """The cached objects `owner` controls, and (with `orphans`) the orphans of its namespace,
+    in key order (Kubernetes' FilterPodsByOwner). The informer must carry CONTROLLER_UID_INDEX."""
+    meta = owner.get("metadata") or {}
+    keys = informer.index_keys(CONTROLLER_UID_INDEX, str(meta.get("uid") or ""))
+    if orphans:
+        keys += informer.index_keys(CONTROLLER_UID_INDEX, orphan_index_key(meta.get("namespace") or ""))
+        keys.sort()
+    found = []
+    for key in keys:
+        obj = informer.get(key)
+        if obj is not None:
+            found.append(obj)
+    return found
+
+
+def adopt_patch(pod: Object, ref: Object) -> Object:
+    """The strategic merge patch that adds `ref` to an object's ownerReferences, guarded by
+    the object's uid (a different object of the same name is left alone)."""
+    return {"metadata": {"ownerReferences": [dict(ref)], "uid": (pod.get("metadata") or {}).get("uid")}}
+
+
+def release_patch(pod: Object, owner_uid: str) -> Object:
+    """The strategic merge patch that removes the ownerReference to `owner_uid` from an object."""
+    return {
+        "metadata": {
+            "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
+            "uid": (pod.get("metadata") or {}).get("uid"),
+        }
+    }
+
+
+class OwnerGone(RuntimeError):
+    """A fresh read shows the owner deleted, replaced, or being deleted: it must not adopt."""
+
+
+async def recheck_owner(client: Client, resource: str, owner: Object) -> None:
+    """Kubernetes' RecheckDeletionTimestamp: read `owner` from the API (the cache may be stale)
+    and raise OwnerGone if it is another object by now or is being deleted (adopting for it would
+    orphan the object again); API errors propagate."""
+    meta = owner.get("metadata") or {}
+    fresh = await client.get(resource, meta["name"], namespace=meta.get("namespace"))
+    fresh_meta = fresh.get("metadata") or {}
+    kind = owner.get("kind") or resource
+    if fresh_meta.get("uid") != meta.get("uid"):
+        raise OwnerGone(
+            f"original {kind} {meta.get('namespace')}/{meta['name']} is gone: got uid {fresh_meta.get('uid')}, wanted {meta.get('uid')}"
+        )
+    if fresh_meta.get("deletionTimestamp"):
+        raise OwnerGone(f"{meta.get('namespace')}/{meta['name']} has just been deleted at {fresh_meta['deletionTimestamp']}")
+
+
+class ControllerRefManager:
+    """Claims objects (pods, ControllerRevisions, ...) for one owner, as Kubernetes'
+    ControllerRefManager does for every controller that owns objects by selector.
+
+    `claim(candidates)` returns the candidates the owner controls and its selector matches
+    (adopted orphans included), and on the way:
+    - releases owned objects that no longer match (not while the owner is being deleted);
+      a release finding the object gone or no longer the same (404, 422) is no failure;
+    - adopts matching orphans that are not being deleted (not while the owner is being
+      deleted), once `recheck_owner` has read the owner fresh (at most once per claim);
+      a 404 leaves the orphan out;
+    - tries every candidate, then raises the first failure.
+    Writes are strategic merge patches guarded by the object's uid. Nothing cached is mutated.
+    """
+
+    def __init__(
+        self, client: Client, owner: Object, selector: LabelSelector, *, api_version: str, kind: str,
+        owner_resource: str, resource: str = "pods",
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.selector = selector
+        self.ref = controller_ref(owner, api_version, kind)
+        self.owner_resource = owner_resource
+        self.resource = resource
+        meta = owner.get("metadata") or {}
+        self.uid = meta.get("uid")
+        self.deleting = bool(meta.get("deletionTimestamp"))
+        self._can_adopt: Exception | None | bool = False  # False: not checked yet
+
+    async def claim(self, candidates: Iterable[Object]) -> list[Object]:
+        claimed: list[Object] = []
+        errors: list[Exception] = []
+        matches = label_matcher(self.selector)
+        for obj in candidates:
+            meta = obj.get("metadata") or {}
+            ref = controller_of(obj)
+            if ref is not None:
+                if ref.get("uid") != self.uid:
+                    continue  # someone else's
+                if matches(meta.get("labels") or {}):
+                    claimed.append(obj)
+                elif not self.deleting:
+                    try:
+                        await self.release(obj)
+                    except Exception as exc:
+                        errors.append(exc)
+                continue
+            if self.deleting or meta.get("deletionTimestamp") or not matches(meta.get("labels") or {}):
+                continue
+            try:
+                adopted = await self.adopt(obj)
+            except Exception as exc:
+                errors.append(exc)
+                continue
+            if adopted is not None:
+                claimed.append(adopted)
+        if errors:
+            raise errors[0]
+        return claimed
+
+    async def adopt(self, obj: Object) -> Object | None:
+        """Make the owner `obj`'s controller. Returns the adopted object (as the API answered,
+        or `obj` itself), None when it is gone; raises when the owner may not adopt or the API
+        refuses."""
+        if self._can_adopt is False:
+            try:
+                await recheck_owner(self.client, self.owner_resource, self.owner)
+                self._can_adopt = None
+            except Exception as exc:
+                self._can_adopt = exc
+        if isinstance(self._can_adopt, Exception):
+            raise self._can_adopt
+        meta = obj.get("metadata") or {}
+        try:
+            patched = await self.client.patch(
+                self.resource, meta["name"], adopt_patch(obj, self.ref), namespace=meta.get("namespace"), patch_type="strategic",
+            )
+        except APIError as exc:
+            if exc.code == 404:  # gone meanwhile: simply not ours
+                return None
+            raise
+        log.info("adopted", resource=self.resource, owner=(self.owner.get("metadata") or {}).get("name"), name=meta["name"])
+        same = isinstance(patched, dict) and (patched.get("metadata") or {}).get("uid") == meta.get("uid") and meta.get("uid")
+        return patched if same else obj
+
+    async def release(self, obj: Object) -> None:
+        """Remove the owner's reference from `obj`; gone or replaced (404, 422) is no failure."""
+        meta = obj.get("metadata") or {}
+        try:
+            await self.client.patch(
+                self.resource, meta["name"], release_patch(obj, str(self.uid or "")), namespace=meta.get("namespace"),
+                patch_type="strategic",
+            )
+        except APIError as exc:
+            if exc.code in (404, 422):
+                return
+            raise
+        log.info("released", resource=self.resource, owner=(self.owner.get("metadata") or {}).get("name"), name=meta["name"])
 
 
 # ---------------------------------------------------------------------------------- pod control
@@ -166,22 +372,6 @@ class PodControl:
     async def patch_pod(self, namespace: str, name: str, patch: Object) -> Object:
         """A strategic merge patch of a pod (adoption and release of ownerReferences)."""
         return await self.client.patch("pods", name, patch, namespace=namespace, patch_type="strategic")
-
-
-def adopt_patch(pod: Object, ref: Object) -> Object:
-    """The strategic merge patch that adds `ref` to a pod's ownerReferences, guarded by the
-    pod's uid (a different pod of the same name is left alone)."""
-    return {"metadata": {"ownerReferences": [dict(ref)], "uid": (pod.get("metadata") or {}).get("uid")}}
-
-
-def release_patch(pod: Object, owner_uid: str) -> Object:
-    """The strategic merge patch that removes the ownerReference to `owner_uid` from a pod."""
-    return {
-        "metadata": {
-            "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
-            "uid": (pod.get("metadata") or {}).get("uid"),
-        }
-    }
 
 
 async def _collect_error(fn: Callable[[], Awaitable[None]], errors: list[Exception]) -> None:

@@ -9,7 +9,8 @@ reconcile(key), in order:
 
 1. The owner is gone from the cache: forget its expectations; done.
 2. An invalid selector: logged, not retried (only an edit can fix it).
-3. Pods of the namespace that are active (not being deleted, not Succeeded or Failed) are
+3. The active pods (not being deleted, not Succeeded or Failed) it controls and the active
+   orphans of its namespace (found through the pod informer's controller-uid index) are
    claimed: matching orphans are adopted (after a fresh GET proves the owner is still there and
    not being deleted), owned pods whose labels no longer match are released.
 4. Only if the expectations are satisfied (everything created or deleted last time has been
@@ -41,24 +42,35 @@ from kube_lite.api.selectors import (
 )
 from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
-from kube_lite.client.informer import NAMESPACE_INDEX, object_key, split_key
+from kube_lite.client.informer import (
+    NAMESPACE_INDEX,
+    MutationCache,
+    SharedInformerFactory,
+    object_key,
+    split_key,
+)
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.podcontrol import (
+    CONTROLLER_UID_INDEX,
     NAMESPACE_TERMINATING_CAUSE,
+    ControllerRefManager,
     PodControl,
     UIDTrackingExpectations,
-    adopt_patch,
     available_in,
     controller_of,
     controller_ref,
+    controller_uid_index,
     has_status_cause,
     is_pod_active,
     is_pod_available,
     is_pod_ready,
     is_pod_terminating,
+    label_matcher,
+    owned_and_orphans,
+    parse_time,
+    pod_ready_condition,
     pods_to_delete,
-    release_patch,
     slow_start_batch,
 )
 
@@ -96,6 +108,53 @@ def _rc_selector(owner: Object) -> LabelSelector:
     # LabelSelector (matchLabels) makes it.
     selector = _spec(owner).get("selector")
     return NOTHING if selector is None else from_label_selector({"matchLabels": selector})
+
+
+def _ready_condition(pod: Object) -> tuple[Any, Any]:
+    cond = pod_ready_condition(pod)
+    return (None, None) if cond is None else (cond.get("status"), cond.get("lastTransitionTime"))
+
+
+def _seen_change(old: Object, cur: Object) -> bool:
+    """Whether a pod update changes anything a sync reads of a pod when it counts and claims:
+    labels, controller reference, deletion, phase, or the Ready condition (its status and since
+    when, for minReadySeconds). Which pods to delete is decided on the state at that sync."""
+    old_meta, cur_meta = _meta(old), _meta(cur)
+    if (old_meta.get("labels") != cur_meta.get("labels")
+            or old_meta.get("deletionTimestamp") != cur_meta.get("deletionTimestamp")
+            or old_meta.get("ownerReferences") != cur_meta.get("ownerReferences")):
+        return True
+    if (old.get("status") or {}).get("phase") != (cur.get("status") or {}).get("phase"):
+        return True
+    return _ready_condition(old) != _ready_condition(cur)
+
+
+class _PodFacts:
+    """What a sync reads of one cached pod, worked out once per version of the pod (the cache
+    replaces, never mutates, an object: `pod` is that version) instead of on every sync; the
+    selector matches are remembered per selector (its text)."""
+
+    __slots__ = ("active", "controller_uid", "labels", "matched", "pod", "ready", "ready_since", "terminating")
+
+    def __init__(self, pod: Object) -> None:
+        meta = _meta(pod)
+        self.pod = pod
+        self.labels: dict[str, str] = meta.get("labels") or {}
+        ref = controller_of(pod)
+        self.controller_uid = ref.get("uid") if ref is not None else None
+        self.active = is_pod_active(pod)
+        self.terminating = is_pod_terminating(pod)
+        cond = pod_ready_condition(pod)
+        self.ready = cond is not None and cond.get("status") == "True"
+        self.ready_since = parse_time(cond.get("lastTransitionTime")) if self.ready and cond is not None else None
+        self.matched: dict[str, bool] = {}
+
+    def matches(self, text: str, matcher: Callable[[Any], bool]) -> bool:
+        """`matcher(labels)`, remembered under the selector's `text`."""
+        found = self.matched.get(text)
+        if found is None:
+            found = self.matched[text] = matcher(self.labels)
+        return found
 
 
 @dataclass(frozen=True)
@@ -138,13 +197,20 @@ class ReplicaSetController(Controller):
         recorder: EventRecorder | None = None,
         *,
         burst_replicas: int = BURST_REPLICAS,
+        informers: SharedInformerFactory | None = None,
     ) -> None:
-        super().__init__(client, clock, recorder)
+        super().__init__(client, clock, recorder, informers=informers)
         self.burst_replicas = burst_replicas
         self.expectations = UIDTrackingExpectations(self.clock)
         self.pod_control = PodControl(client, recorder)
+        # Per owner key: the facts of its candidate pods at its last sync, by id() of the pod
+        # (each entry holds its pod, so an id is not reused while it is remembered).
+        self._facts: dict[str, dict[int, _PodFacts]] = {}
         self.owners = self.informer(self.replica_kind.resource)
+        # Its own status writes, read back until the informer delivers them.
+        self.owner_writes = MutationCache(self.owners)
         self.pods = self.informer("pods")
+        self.pods.add_indexer(CONTROLLER_UID_INDEX, controller_uid_index)
         self.owners.add_handler(self._on_owner_add, self._on_owner_update, self._on_owner_delete)
         self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
 
@@ -158,11 +224,16 @@ class ReplicaSetController(Controller):
             # Deleted and re-created under the same name between two looks: the old one's
             # expectations must not hold the new one back.
             self._on_owner_delete(old)
+        elif self.owner_writes.echo(new):
+            # The echo of its own status write: the sync that wrote it saw everything up to
+            # then, and what changed since (pods) queued the key by itself.
+            return
         self.enqueue(object_key(new))
 
     def _on_owner_delete(self, owner: Object) -> None:
         key = object_key(owner)
         self.expectations.delete(key)
+        self._facts.pop(key, None)
         self.enqueue(key)
 
     def _resolve(self, namespace: str, ref: Object) -> Object | None:
@@ -207,6 +278,10 @@ class ReplicaSetController(Controller):
     def _on_pod_update(self, old: Object, cur: Object) -> None:
         if _meta(old).get("resourceVersion") == _meta(cur).get("resourceVersion"):
             return
+        if not _seen_change(old, cur):
+            # Nothing a sync reads of the pod changed (a binding, IPs, container states): a
+            # sync now would reach the very decisions and status the last one reached.
+            return
         labels_changed = _labels(old) != _labels(cur)
         if _meta(cur).get("deletionTimestamp"):
             # Graceful deletion starts with an update; count it as the deletion it is.
@@ -249,9 +324,10 @@ class ReplicaSetController(Controller):
     # ------------------------------------------------------------------ reconcile
 
     async def reconcile(self, key: str) -> float | None:
-        owner = self.owners.get(key)
+        owner = self.owner_writes.get(key)
         if owner is None:
             self.expectations.delete(key)
+            self._facts.pop(key, None)
             return None
         namespace, _ = split_key(key)
         namespace = namespace or ""
@@ -262,15 +338,33 @@ class ReplicaSetController(Controller):
             self.log.error("invalid selector; not syncing", key=key, error=str(exc))
             return None
         needs_sync = self.expectations.satisfied(key)
-        all_pods = self.pods.by_index(NAMESPACE_INDEX, namespace)
-        terminating: list[Object] | None = None
-        if self.replica_kind.tracks_terminating:
-            uid = _meta(owner).get("uid")
-            terminating = [
-                p for p in all_pods
-                if is_pod_terminating(p) and (controller_of(p) or {}).get("uid") == uid and selector.matches(_labels(p))
-            ]
-        pods = await self._claim_pods(owner, selector, [p for p in all_pods if is_pod_active(p)])
+        # Only the pods it controls and the orphans of its namespace can be its pods: the
+        # controller-uid index finds them without walking the namespace.
+        terminating: list[Object] | None = [] if self.replica_kind.tracks_terminating else None
+        uid = _meta(owner).get("uid")
+        matches = label_matcher(selector)
+        selector_text = f"{selector.matches_nothing}:{selector}"  # NOTHING and the empty selector print alike
+        known = self._facts.get(key) or {}
+        facts: dict[int, _PodFacts] = {}
+        claimed: list[Object] = []
+        to_claim: list[Object] = []
+        for pod in owned_and_orphans(self.pods, owner):
+            fact = known.get(id(pod))
+            if fact is None or fact.pod is not pod:
+                fact = _PodFacts(pod)
+            facts[id(pod)] = fact
+            if fact.active:
+                # Controlled and matching: claimed as is (what the claim would decide, without
+                # a call); orphans and pods that no longer match go through the claim.
+                if fact.controller_uid == uid and fact.matches(selector_text, matches):
+                    claimed.append(pod)
+                else:
+                    to_claim.append(pod)
+            elif (terminating is not None and fact.terminating and fact.controller_uid == uid
+                  and fact.matches(selector_text, matches)):
+                terminating.append(pod)
+        self._facts[key] = facts
+        pods = claimed + await self._claim_pods(owner, selector, to_claim) if to_claim else claimed
 
         manage_error: Exception | None = None
         if needs_sync and not _meta(owner).get("deletionTimestamp"):
@@ -289,75 +383,11 @@ class ReplicaSetController(Controller):
         """The pods this owner controls after adopting matching orphans and releasing owned
         pods that no longer match. Raises the first adoption or release failure (after trying
         every pod)."""
-        uid = _meta(owner).get("uid")
-        deleting = bool(_meta(owner).get("deletionTimestamp"))
-        ref = controller_ref(owner, self.replica_kind.api_version, self.replica_kind.kind)
-        claimed: list[Object] = []
-        errors: list[Exception] = []
-        can_adopt: Exception | None | bool = False  # False: not checked yet
-        for pod in pods:
-            pod_ref = controller_of(pod)
-            matches = selector.matches(_labels(pod))
-            if pod_ref is not None:
-                if pod_ref.get("uid") != uid:
-                    continue  # someone else's
-                if matches:
-                    claimed.append(pod)
-                elif not deleting:
-                    try:
-                        await self._release(owner, pod)
-                    except Exception as exc:
-                        errors.append(exc)
-                continue
-            if deleting or not matches or _meta(pod).get("deletionTimestamp"):
-                continue
-            if can_adopt is False:
-                can_adopt = await self._recheck_owner(owner)
-            if isinstance(can_adopt, Exception):
-                errors.append(can_adopt)
-                continue
-            try:
-                await self.pod_control.patch_pod(_meta(pod).get("namespace") or "", _meta(pod)["name"], adopt_patch(pod, ref))
-            except APIError as exc:
-                if exc.code != 404:  # a pod gone meanwhile is simply not ours
-                    errors.append(exc)
-                continue
-            self.log.info("adopted pod", owner=object_key(owner), pod=object_key(pod))
-            claimed.append(pod)
-        if errors:
-            raise errors[0]
-        return claimed
-
-    async def _recheck_owner(self, owner: Object) -> Exception | None:
-        """None when a fresh read shows the owner still there and not being deleted (the cache
-        may be stale, and adopting for a deleted owner would orphan the pod again); otherwise
-        the error to report."""
-        meta = _meta(owner)
-        try:
-            fresh = await self.client.get(self.replica_kind.resource, meta["name"], namespace=meta.get("namespace"))
-        except APIError as exc:
-            return exc
-        fresh_meta = _meta(fresh)
-        if fresh_meta.get("uid") != meta.get("uid"):
-            return RuntimeError(
-                f"original {self.replica_kind.kind} {meta.get('namespace')}/{meta['name']} is gone: "
-                f"got uid {fresh_meta.get('uid')}, wanted {meta.get('uid')}"
-            )
-        if fresh_meta.get("deletionTimestamp"):
-            return RuntimeError(f"{meta.get('namespace')}/{meta['name']} has just been deleted at {fresh_meta['deletionTimestamp']}")
-        return None
-
-    async def _release(self, owner: Object, pod: Object) -> None:
-        try:
-            await self.pod_control.patch_pod(
-                _meta(pod).get("namespace") or "", _meta(pod)["name"], release_patch(pod, _meta(owner).get("uid") or ""),
-            )
-        except APIError as exc:
-            # Gone, or no longer ours (the uid guard failed): nothing left to release.
-            if exc.code in (404, 422):
-                return
-            raise
-        self.log.info("released pod", owner=object_key(owner), pod=object_key(pod))
+        manager = ControllerRefManager(
+            self.client, owner, selector, api_version=self.replica_kind.api_version, kind=self.replica_kind.kind,
+            owner_resource=self.replica_kind.resource,
+        )
+        return await manager.claim(pods)
 
     async def _manage_replicas(self, key: str, owner: Object, pods: list[Object]) -> None:
         """Create or delete pods so that `pods` (active, claimed) number spec.replicas.
@@ -442,14 +472,20 @@ class ReplicaSetController(Controller):
         spec = _spec(owner)
         status: Object = dict(owner.get("status") or {})
         template_selector = selector_from_set(((spec.get("template") or {}).get("metadata") or {}).get("labels"))
+        template_matches = label_matcher(template_selector)
+        template_text = f"template:{template_selector.matches_nothing}:{template_selector}"
+        known = self._facts.get(object_key(owner)) or {}
         min_ready = spec.get("minReadySeconds") or 0
         fully_labeled = ready = available = 0
         for pod in pods:
-            if template_selector.matches(_labels(pod)):
+            fact = known.get(id(pod))
+            if fact is None or fact.pod is not pod:
+                fact = _PodFacts(pod)  # adopted just now (the API's copy), or not remembered
+            if fact.matches(template_text, template_matches):
                 fully_labeled += 1
-            if is_pod_ready(pod):
+            if fact.ready:
                 ready += 1
-                if is_pod_available(pod, min_ready, now):
+                if not min_ready or (fact.ready_since is not None and fact.ready_since + min_ready < now):
                     available += 1
 
         conditions = [dict(c) for c in status.get("conditions") or []]
@@ -504,7 +540,11 @@ class ReplicaSetController(Controller):
         meta = _meta(owner)
         for attempt in range(STATUS_UPDATE_RETRIES + 1):
             try:
-                return await self.client.update_status(self.replica_kind.resource, obj, namespace=meta.get("namespace"))
+                written = await self.client.update_status(self.replica_kind.resource, obj, namespace=meta.get("namespace"))
+                # A first attempt wrote over the version this sync acted on: its echo is no
+                # news. A retry wrote over a fresh read whose spec this sync never acted on.
+                self.owner_writes.mutation(written, echo=attempt == 0)
+                return written
             except APIError:
                 if attempt >= STATUS_UPDATE_RETRIES:
                     raise

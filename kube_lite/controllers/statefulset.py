@@ -55,19 +55,21 @@ from kube_lite.api.errors import APIError
 from kube_lite.api.selectors import LabelSelector, SelectorError, from_label_selector
 from kube_lite.client.client import Client
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
-from kube_lite.client.informer import NAMESPACE_INDEX, object_key, split_key
+from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, object_key, split_key
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.deploymentutil import safe_encode
 from kube_lite.controllers.podcontrol import (
-    adopt_patch,
+    CONTROLLER_UID_INDEX,
+    ControllerRefManager,
     available_in,
     controller_of,
     controller_ref,
+    controller_uid_index,
     is_pod_available,
     is_pod_ready,
+    owned_and_orphans,
     pod_from_template,
-    release_patch,
 )
 
 Object = dict[str, Any]
@@ -433,10 +435,14 @@ class StatefulSetController(Controller):
     name = "statefulset"
     workers = 5  # kube-controller-manager's --concurrent-statefulset-syncs
 
-    def __init__(self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None) -> None:
-        super().__init__(client, clock, recorder)
+    def __init__(
+        self, client: Client, clock: Clock | None = None, recorder: EventRecorder | None = None, *,
+        informers: SharedInformerFactory | None = None,
+    ) -> None:
+        super().__init__(client, clock, recorder, informers=informers)
         self.sets = self.informer("statefulsets")
         self.pods = self.informer("pods")
+        self.pods.add_indexer(CONTROLLER_UID_INDEX, controller_uid_index)
         self.revisions = self.informer("controllerrevisions")
         self.claims = self.informer("persistentvolumeclaims")
         self.sets.add_handler(self._on_set_add, self._on_set_update, self._on_set_delete)
@@ -508,10 +514,6 @@ class StatefulSetController(Controller):
 
     # ------------------------------------------------------------------ events
 
-    def _event(self, sts: Object, type_: str, reason: str, message: str) -> None:
-        if self.recorder is not None:
-            self.recorder.event(sts, type_, reason, message)
-
     def _pod_event(self, verb: str, sts: Object, name: str, error: Exception | None) -> None:
         set_name = _meta(sts).get("name")
         reason = f"{'Successful' if error is None else 'Failed'}{verb.capitalize()}"
@@ -540,7 +542,7 @@ class StatefulSetController(Controller):
         except SelectorError as exc:
             self.log.error("invalid selector; not syncing", key=key, error=str(exc))
             return None
-        pods = await self._claim_pods(sts, selector, self.pods.by_index(NAMESPACE_INDEX, namespace))
+        pods = await self._claim_pods(sts, selector, owned_and_orphans(self.pods, sts))
         uid = _meta(sts).get("uid")
         revisions = [r for r in self.revisions.by_index(NAMESPACE_INDEX, namespace) if (controller_of(r) or {}).get("uid") == uid]
         collision_count = int((sts.get("status") or {}).get("collisionCount") or 0)
@@ -575,53 +577,8 @@ class StatefulSetController(Controller):
     async def _claim_pods(self, sts: Object, selector: LabelSelector, pods: list[Object]) -> list[Object]:
         """The pods the set controls after adopting matching orphans and releasing owned pods
         that no longer match. Raises the first adoption or release failure."""
-        uid = _meta(sts).get("uid")
-        deleting = bool(_meta(sts).get("deletionTimestamp"))
-        claimed: list[Object] = []
-        checked: Exception | None | bool = False
-        for pod in pods:
-            ref = controller_of(pod)
-            matches = selector.matches(_labels(pod))
-            namespace, name = _meta(pod).get("namespace") or "", _meta(pod)["name"]
-            if ref is not None:
-                if ref.get("uid") != uid:
-                    continue
-                if matches:
-                    claimed.append(pod)
-                elif not deleting:
-                    try:
-                        await self.client.patch("pods", name, release_patch(pod, uid or ""), namespace=namespace, patch_type="strategic")
-                    except APIError as exc:
-                        if exc.code not in (404, 422):
-                            raise
-                continue
-            if deleting or not matches or is_terminating(pod):
-                continue
-            if checked is False:
-                checked = await self._recheck(sts)
-            if isinstance(checked, Exception):
-                raise checked
-            ref = controller_ref(sts, API_VERSION, KIND)
-            try:
-                adopted = await self.client.patch("pods", name, adopt_patch(pod, ref), namespace=namespace, patch_type="strategic")
-            except APIError as exc:
-                if exc.code == 404:
-                    continue
-                raise
-            claimed.append(adopted if _meta(adopted).get("name") else pod)
-        return claimed
-
-    async def _recheck(self, sts: Object) -> Exception | None:
-        meta = _meta(sts)
-        try:
-            fresh = await self.client.get("statefulsets", meta["name"], namespace=meta.get("namespace"))
-        except APIError as exc:
-            return exc
-        if _meta(fresh).get("uid") != meta.get("uid"):
-            return RuntimeError(f"original StatefulSet {meta.get('namespace')}/{meta['name']} is gone")
-        if _meta(fresh).get("deletionTimestamp"):
-            return RuntimeError(f"{meta.get('namespace')}/{meta['name']} has just been deleted")
-        return None
+        manager = ControllerRefManager(self.client, sts, selector, api_version=API_VERSION, kind=KIND, owner_resource="statefulsets")
+        return await manager.claim(pods)
 
     # ------------------------------------------------------------------ history
 

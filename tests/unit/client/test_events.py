@@ -1,5 +1,9 @@
-import anyio
+from typing import Any
 
+import anyio
+import anyio.lowlevel
+
+from kube_lite.api.errors import APIError
 from kube_lite.client.events import WARNING, EventRecorder
 from kube_lite.clock import VirtualClock
 from kube_lite.server.apiserver import APIServer
@@ -30,3 +34,83 @@ async def test_repeats_aggregate_into_one_event_with_a_count() -> None:
         assert failed["firstTimestamp"] < failed["lastTimestamp"]
         selected = await client.list("events", namespace="default", field_selector="involvedObject.name=target,reason=Scheduled")
         assert [e["reason"] for e in selected["items"]] == ["Scheduled"]
+
+
+class _FakeClient:
+    """Records Event writes; knows the Events it created (a patch of another one is a 404)."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.events: dict[str, dict[str, Any]] = {}
+
+    async def create(self, kind: str, body: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
+        self.writes.append(("create", body["metadata"]["name"], body))
+        self.events[body["metadata"]["name"]] = dict(body)
+        return body
+
+    async def patch(self, kind: str, name: str, patch: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
+        self.writes.append(("patch", name, patch))
+        if name not in self.events:
+            raise APIError(404, "NotFound", f'events "{name}" not found')
+        self.events[name].update(patch)
+        return self.events[name]
+
+
+RS = {"kind": "ReplicaSet", "apiVersion": "apps/v1", "metadata": {"name": "web", "namespace": "default", "uid": "u1"}}
+
+
+async def _record(recorder: EventRecorder, calls: list[tuple[str, str, str]], clock: VirtualClock, step: float = 0.0) -> None:
+    async with anyio.create_task_group() as tg:
+        await tg.start(recorder.run)
+        for type_, reason, message in calls:
+            recorder.event(RS, type_, reason, message)
+            if step:
+                await clock.advance(step)
+        while recorder.pending:
+            await anyio.lowlevel.checkpoint()
+        tg.cancel_scope.cancel()
+
+
+async def test_similar_events_are_combined_after_ten() -> None:
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "kube-controller-manager", clock=clock)  # type: ignore[arg-type]
+    await _record(recorder, [("Normal", "SuccessfulCreate", f"Created pod: web-{i}") for i in range(20)], clock)
+    created = [body for verb, _, body in client.writes if verb == "create"]
+    # Nine distinct messages, then one combined Event whose count grows.
+    assert [e["message"] for e in created[:9]] == [f"Created pod: web-{i}" for i in range(9)]
+    assert len(created) == 10
+    combined = created[9]
+    assert combined["message"] == "(combined from similar events): Created pod: web-9"
+    assert combined["source"] == {"component": "kube-controller-manager"}
+    patches = [patch for verb, name, patch in client.writes if verb == "patch"]
+    assert all(name == combined["metadata"]["name"] for verb, name, _ in client.writes if verb == "patch")
+    assert len(patches) == 10
+    assert client.events[combined["metadata"]["name"]]["count"] == 11
+    assert client.events[combined["metadata"]["name"]]["message"] == "(combined from similar events): Created pod: web-19"
+
+
+async def test_the_spam_filter_lets_25_events_per_object_through_then_one_per_5_minutes() -> None:
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "kube-controller-manager", clock=clock)  # type: ignore[arg-type]
+    await _record(recorder, [("Normal", "SuccessfulCreate", f"Created pod: web-{i}") for i in range(100)], clock)
+    assert len(client.writes) == 25
+    assert recorder.filtered == 75
+    # The bucket refills one token every five minutes.
+    await clock.advance(300)
+    await _record(recorder, [("Normal", "SuccessfulDelete", "Deleted pod: web-1"), ("Normal", "SuccessfulDelete", "Deleted pod: web-2")], clock)
+    assert len(client.writes) == 26
+    assert client.writes[-1][2]["message"] == "Deleted pod: web-1"
+
+
+async def test_a_counted_event_that_expired_is_written_again_under_its_name() -> None:
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "default-scheduler", clock=clock)  # type: ignore[arg-type]
+    await _record(recorder, [("Warning", "FailedScheduling", "0/1 nodes are available")], clock)
+    name = client.writes[0][1]
+    client.events.clear()  # the Event's TTL passed
+    await _record(recorder, [("Warning", "FailedScheduling", "0/1 nodes are available")], clock)
+    assert [(verb, n) for verb, n, _ in client.writes] == [("create", name), ("patch", name), ("create", name)]
+    assert client.events[name]["count"] == 2

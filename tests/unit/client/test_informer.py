@@ -15,6 +15,7 @@ from kube_lite.client.client import WatchEvent
 from kube_lite.client.informer import (
     BACKOFF_INITIAL,
     Informer,
+    SharedInformerFactory,
     namespace_index,
     object_key,
     split_key,
@@ -410,7 +411,36 @@ async def test_indexes_follow_adds_updates_and_deletes() -> None:
         informer.by_index("nope", "x")
 
 
+def test_the_same_indexer_twice_is_one_indexer() -> None:
+    _, informer, _ = make()
+
+    def by_node(obj: dict[str, Any]) -> list[str]:
+        return [obj["spec"].get("nodeName") or ""]
+
+    informer.add_indexer("node", by_node)
+    informer.add_indexer("node", by_node)  # a second component sharing the informer
+    with pytest.raises(ValueError):
+        informer.add_indexer("node", lambda obj: [])
+
+
 # ---------------------------------------------------------------------------------- handlers
+
+
+async def test_a_removed_handler_is_told_nothing_more() -> None:
+    client, informer, _ = make()
+    kept, removed = Recorder(informer), Recorder(informer)
+    client.push_list(pod_list("1", pod("a", "1")))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(informer.run)
+        await settle()
+        assert informer.handler_count == 2
+        informer.remove_handler(informer._handlers[1])  # noqa: SLF001 - the Recorder keeps no handle
+        client.watches[0].event("ADDED", pod("b", "2"))
+        await settle()
+        assert kept.take() == [("add", "default/a", "1"), ("add", "default/b", "2")]
+        assert removed.take() == [("add", "default/a", "1")]
+        assert informer.handler_count == 1
+        tg.cancel_scope.cancel()
 
 
 async def test_late_handler_is_told_of_cached_objects() -> None:
@@ -603,3 +633,53 @@ async def test_informer_relists_when_the_server_says_gone() -> None:
             await settle()
             assert seen.take() == [("add", "default/web-0", first_rv), ("add", "default/web-1", informer.resource_version)]
             tg.cancel_scope.cancel()
+
+
+# ---------------------------------------------------------------------------------- the factory
+
+
+async def test_the_factory_shares_one_informer_per_kind_and_selection() -> None:
+    client = FakeClient()
+    factory = SharedInformerFactory(client, clock=VirtualClock())  # type: ignore[arg-type]
+    pods = factory.informer("pods")
+    assert factory.informer("pods") is pods
+    assert factory.informer("pods", namespace="kube-system") is not pods
+    assert factory.informer("nodes") is not pods
+    assert len(factory.informers) == 3
+    # The fake client resolves no kind names: the name as given is the kind.
+    first, second = Recorder(pods), Recorder(pods)
+    for _ in range(3):
+        client.push_list(pod_list("1", pod("a", "1")))
+    async with anyio.create_task_group() as tg:
+        await tg.start(factory.run)
+        assert factory.running
+        await factory.wait_synced()
+        await settle()
+        # One list and one watch per informer, however many handlers.
+        assert sorted((c["kind"], c.get("namespace") or "") for c in client.list_calls) == [
+            ("nodes", ""), ("pods", ""), ("pods", "kube-system"),
+        ]
+        assert first.take() == second.take() == [("add", "default/a", "1")]
+        # An informer asked for while the factory runs is started at once.
+        client.push_list(pod_list("2", pod("b", "2")))
+        late = factory.informer("pods", label_selector="app=web")
+        await late.wait_synced()
+        assert late.keys() == ["default/b"]
+        # A stopped informer is forgotten: its next request makes a new one.
+        factory.stop(late)
+        await settle()
+        assert factory.informer("pods", label_selector="app=web") is not late
+        tg.cancel_scope.cancel()
+    assert not factory.running
+
+
+async def test_the_factory_resolves_kind_names_through_the_client() -> None:
+    from kube_lite.server.apiserver import APIServer
+
+    clock = VirtualClock()
+    async with APIServer("memory:", clock=clock) as server:
+        factory = SharedInformerFactory(server.client(), clock=clock)
+        pods = factory.informer("pods")
+        assert factory.informer("po") is pods
+        assert factory.informer(server.client().kind("pods")) is pods
+        assert factory.informer("deployments") is factory.informer("deployments.apps")

@@ -26,8 +26,12 @@ from kube_lite.cluster import CONTROL_PLANE_TAINT, Cluster, NodeSpec
 from kube_lite.controllers.daemonset import (
     DAEMON_POD_TOLERATIONS,
     REVISION_HASH_LABEL,
+    TEMPLATE_GENERATION_ANNOTATION,
+    TEMPLATE_GENERATION_LABEL,
     DaemonSetController,
     add_daemon_tolerations,
+    daemon_pod_template,
+    is_pod_updated,
     node_name_affinity,
     node_should_run,
     revision_hash,
@@ -201,6 +205,20 @@ def make(ds: Object, *, nodes: list[Object], pods: list[Object] = (), revisions:
 
 
 # ---------------------------------------------------------------------------------- pure helpers
+
+
+def test_pods_carry_the_template_generation_of_the_daemonsets_annotation() -> None:
+    # Kubernetes' API server keeps a DaemonSet's template generation in the annotation
+    # deprecated.daemonset.template.generation; the controller copies it to the label
+    # pod-template-generation of the pods it creates, next to controller-revision-hash.
+    ds = daemonset()
+    assert TEMPLATE_GENERATION_LABEL not in daemon_pod_template(ds, "abc")["metadata"]["labels"]
+    ds["metadata"]["annotations"] = {TEMPLATE_GENERATION_ANNOTATION: "3"}
+    labels = daemon_pod_template(ds, "abc")["metadata"]["labels"]
+    assert labels == {"name": "echoserver", TEMPLATE_GENERATION_LABEL: "3", REVISION_HASH_LABEL: "abc"}
+    # A pod of that generation counts as updated even when the hash differs.
+    pod = {"metadata": {"labels": {TEMPLATE_GENERATION_LABEL: "3", REVISION_HASH_LABEL: "old"}}}
+    assert is_pod_updated(pod, "abc", "3") and not is_pod_updated(pod, "abc", "4")
 
 
 def test_a_tainted_node_is_skipped_until_a_toleration_admits_it() -> None:

@@ -25,14 +25,12 @@ from kube_lite.controllers.job import (
     CONTROLLER_UID_INDEX,
     JOB_COMPLETION_INDEX,
     JOB_TRACKING_FINALIZER,
-    ORPHAN_INDEX,
     BackoffRecord,
     BackoffStore,
     JobController,
     OrderedIntervals,
     TTLAfterFinishedController,
-    _controller_uid_index,
-    _orphan_index,
+    controller_uid_index,
     ensure_condition,
     match_pod_failure_policy,
     match_success_policy,
@@ -303,7 +301,7 @@ def make_controller(jobs: list[Object], pods: list[Object], *, now: float = 0.0,
     recorder = FakeRecorder()
     controller = JobController(client, clock, recorder)  # type: ignore[arg-type]
     controller.jobs = FakeInformer(jobs)  # type: ignore[assignment]
-    controller.pods = FakeInformer(pods, {CONTROLLER_UID_INDEX: _controller_uid_index, ORPHAN_INDEX: _orphan_index})  # type: ignore[assignment]
+    controller.pods = FakeInformer(pods, {CONTROLLER_UID_INDEX: controller_uid_index})  # type: ignore[assignment]
     return controller, client, recorder, clock
 
 

@@ -463,6 +463,47 @@ async def test_pod_events_queue_the_owner() -> None:
         assert sorted([await ctrl.queue.get() for _ in range(len(ctrl.queue))]) == ["default/db", "default/web"]
 
 
+async def test_updates_that_change_nothing_a_sync_reads_and_its_own_echoes_queue_nothing() -> None:
+    rs = replicaset(replicas=1)
+    running = pod("web-1", owner=rs_ref(), ready_since=None, phase="Pending")
+    ctrl, client, _, _ = make(owners=[rs], pods=[running])
+    async with started(ctrl):
+        while len(ctrl.queue):  # the initial adds
+            ctrl.queue.done(await ctrl.queue.get())
+        # An IP and a container state: nothing a sync reads.
+        moved = copy.deepcopy(running)
+        moved["metadata"]["resourceVersion"] = "6"
+        moved["status"]["podIP"] = "10.0.0.5"
+        client.emit("pods", "MODIFIED", moved)
+        await anyio.wait_all_tasks_blocked()
+        assert len(ctrl.queue) == 0
+        # Ready: that counts.
+        ready = copy.deepcopy(moved)
+        ready["metadata"]["resourceVersion"] = "7"
+        ready["status"]["phase"] = "Running"
+        ready["status"]["conditions"] = [{"type": "Ready", "status": "True", "lastTransitionTime": ts(1)}]
+        client.emit("pods", "MODIFIED", ready)
+        await anyio.wait_all_tasks_blocked()
+        assert [await ctrl.queue.get() for _ in range(len(ctrl.queue))] == ["default/web"]
+        ctrl.queue.done("default/web")
+        # The controller's own status write comes back through the watch: no news to it.
+        written = {**copy.deepcopy(rs), "status": {"replicas": 1}}
+        written["metadata"]["resourceVersion"] = "11"
+        ctrl.owner_writes.mutation(written, echo=True)
+        client.emit("replicasets", "MODIFIED", written)
+        await anyio.wait_all_tasks_blocked()
+        assert len(ctrl.queue) == 0
+        # Someone else's write is.
+        scaled = copy.deepcopy(written)
+        scaled["metadata"]["resourceVersion"] = "12"
+        scaled["spec"]["replicas"] = 2
+        client.emit("replicasets", "MODIFIED", scaled)
+        await anyio.wait_all_tasks_blocked()
+        assert [await ctrl.queue.get() for _ in range(len(ctrl.queue))] == ["default/web"]
+        # ... and the sync reads it, not the older version it wrote.
+        assert ctrl.owner_writes.get("default/web") is scaled
+
+
 # ---------------------------------------------------------------------------------- ReplicationController
 
 
