@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import structlog
@@ -115,6 +115,26 @@ class _Pending:
     first: str
     last: str
     key: str
+    component: str
+
+
+class EventSink(Protocol):
+    """What records an Event about an object (an EventRecorder, or one of its named views)."""
+
+    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NamedRecorder:
+    """An EventRecorder's view that records as another source component: kube-controller-manager
+    has one recorder (one correlator, one writer) and each controller its own source name
+    (`replicaset-controller`, `deployment-controller`, ...), as `kubectl describe` shows them."""
+
+    recorder: EventRecorder
+    component: str
+
+    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        self.recorder.event(obj, type_, reason, message, component=self.component)
 
 
 @dataclass
@@ -138,9 +158,14 @@ class EventRecorder:
         self.pending = 0
         self._last_drop_log = float("-inf")
 
-    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
-        """Record an event about `obj` (a dict with kind, apiVersion and metadata)."""
-        pending = self._correlate(_ref(obj), type_, reason, message)
+    def named(self, component: str) -> NamedRecorder:
+        """This recorder, recording as source `component`."""
+        return NamedRecorder(self, component)
+
+    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str, *, component: str | None = None) -> None:
+        """Record an event about `obj` (a dict with kind, apiVersion and metadata), as this
+        recorder's component or `component`."""
+        pending = self._correlate(_ref(obj), type_, reason, message, component or self.component)
         if pending is None:
             return
         try:
@@ -156,11 +181,11 @@ class EventRecorder:
 
     # ------------------------------------------------------------------ the correlator
 
-    def _correlate(self, ref: dict[str, Any], type_: str, reason: str, message: str) -> _Pending | None:
+    def _correlate(self, ref: dict[str, Any], type_: str, reason: str, message: str, component: str) -> _Pending | None:
         """Aggregate, count and spam-filter one event; the write to make, or None."""
         now = self.clock.monotonic()
         stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        source = f"{self.component}\x00{self.host}"
+        source = f"{component}\x00{self.host}"
         obj_key = "\x00".join(str(ref.get(k, "")) for k in ("kind", "namespace", "name", "uid", "apiVersion"))
         # Aggregation: similar events (all but the message) past the threshold become one.
         aggregate_key = f"{source}\x00{obj_key}\x00{type_}\x00{reason}"
@@ -197,7 +222,7 @@ class EventRecorder:
             self.filtered += 1
             return None
         bucket.tokens -= 1.0
-        return _Pending(ref, type_, reason, message, seen.name, seen.namespace, seen.count, seen.first, stamp, key)
+        return _Pending(ref, type_, reason, message, seen.name, seen.namespace, seen.count, seen.first, stamp, key, component)
 
     # ------------------------------------------------------------------ writing
 
@@ -223,7 +248,7 @@ class EventRecorder:
                 if exc.code != 404:
                     raise
                 # Expired (TTL) or deleted: written anew under the same name, with its count.
-        source = {"component": self.component, **({"host": self.host} if self.host else {})}
+        source = {"component": p.component, **({"host": self.host} if self.host else {})}
         body = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -236,7 +261,7 @@ class EventRecorder:
             "count": p.count,
             "firstTimestamp": p.first,
             "lastTimestamp": p.last,
-            "reportingComponent": self.component,
+            "reportingComponent": p.component,
             "reportingInstance": self.host,
         }
         try:

@@ -18,7 +18,7 @@ import anyio
 import structlog
 
 from kube_lite.client.client import Client
-from kube_lite.client.events import EventRecorder
+from kube_lite.client.events import EventRecorder, EventSink
 from kube_lite.client.informer import Informer, SharedInformerFactory
 from kube_lite.client.workqueue import WorkQueue, run_workers
 from kube_lite.clock import Clock, RealClock
@@ -28,6 +28,8 @@ class Controller:
     """Base of the controllers: owns its queue and workers; its informers are shared."""
 
     name = "controller"
+    #: The source component of this controller's Events, Kubernetes' name for it.
+    event_source = "controller"
     workers = 2
 
     def __init__(
@@ -40,7 +42,8 @@ class Controller:
     ) -> None:
         self.client = client
         self.clock = clock or RealClock()
-        self.recorder = recorder
+        # The manager's one recorder, recording as this controller's source component.
+        self.recorder: EventSink | None = recorder.named(self.event_source) if recorder is not None else None
         self.queue: WorkQueue[str] = WorkQueue(clock=self.clock, name=self.name)
         self._owns_factory = informers is None
         self.informer_factory = informers if informers is not None else SharedInformerFactory(client, clock=self.clock)
@@ -57,7 +60,7 @@ class Controller:
 
     def _event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """Record an Event about `obj` through the recorder the controller was given (the
-        manager's one recorder, source component kube-controller-manager); none: not recorded."""
+        manager's one recorder, source component `event_source`); none: not recorded."""
         if self.recorder is not None:
             self.recorder.event(obj, type_, reason, message)
 

@@ -368,6 +368,7 @@ class CronJobController(Controller):
     """Runs the Jobs of every CronJob; see the module doc."""
 
     name = "cronjob"
+    event_source = "cronjob-controller"
     workers = 5  # --concurrent-cron-job-syncs
 
     def __init__(

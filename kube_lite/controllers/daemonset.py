@@ -295,6 +295,7 @@ class DaemonSetController(Controller):
     """Keeps one pod of every DaemonSet on each eligible node; see the module doc."""
 
     name = "daemonset"
+    event_source = "daemonset-controller"
     workers = 2  # kube-controller-manager's --concurrent-daemonset-syncs
 
     def __init__(
@@ -309,7 +310,7 @@ class DaemonSetController(Controller):
         super().__init__(client, clock, recorder, informers=informers)
         self.burst_replicas = burst_replicas
         self.expectations = UIDTrackingExpectations(self.clock)
-        self.pod_control = PodControl(client, recorder)
+        self.pod_control = PodControl(client, self.recorder)
         # (ds key, node) -> (next allowed deletion time, current backoff) for failed pods.
         self._failed_backoff: dict[tuple[str, str], tuple[float, float]] = {}
         self.daemonsets = self.informer("daemonsets")

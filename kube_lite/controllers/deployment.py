@@ -58,6 +58,7 @@ class DeploymentController(Controller):
     """Rolls Deployments out through ReplicaSets; see the module doc."""
 
     name = "deployment"
+    event_source = "deployment-controller"
     workers = 5  # kube-controller-manager's --concurrent-deployment-syncs
 
     def __init__(

@@ -423,6 +423,7 @@ class GarbageCollector(Controller):
     """
 
     name = "garbagecollector"
+    event_source = "garbage-collector-controller"
     workers = 4
 
     def __init__(

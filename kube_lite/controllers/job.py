@@ -636,6 +636,7 @@ class JobController(Controller):
     """Runs the pods of every Job; see the module doc."""
 
     name = "job"
+    event_source = "job-controller"
     workers = 5  # kube-controller-manager's --concurrent-job-syncs
 
     def __init__(
@@ -659,7 +660,7 @@ class JobController(Controller):
         self.expectations = UIDTrackingExpectations(self.clock)
         self.finalizer_expectations = _FinalizerExpectations()
         self.backoff = BackoffStore()
-        self.pod_control = PodControl(client, recorder)
+        self.pod_control = PodControl(client, self.recorder)
         self.jobs = self.informer("jobs")
         self.pods = self.informer("pods")
         # The pod informer's controller-uid index, shared with the other pod controllers:
@@ -1471,6 +1472,7 @@ class TTLAfterFinishedController(Controller):
     """Deletes finished Jobs ttlSecondsAfterFinished after they finished."""
 
     name = "ttl-after-finished"
+    event_source = "ttl-after-finished-controller"
     workers = 5  # --concurrent-ttl-after-finished-syncs
 
     def __init__(

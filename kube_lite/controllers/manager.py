@@ -5,8 +5,9 @@ acts. The controllers' caches and queues are rebuilt on each win, as Kubernetes'
 restarting.
 
 As in kube-controller-manager, the controllers share one `SharedInformerFactory` (one informer,
-one cache and one watch per kind, whichever controllers read it) and one event recorder, whose
-Events carry the source component `kube-controller-manager`.
+one cache and one watch per kind, whichever controllers read it) and one event recorder (one
+correlator, one writer), through which each controller records as its own source component
+(`replicaset-controller`, `deployment-controller`, ...), as `kubectl describe` shows them.
 """
 
 from __future__ import annotations

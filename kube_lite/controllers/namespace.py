@@ -197,6 +197,7 @@ class NamespaceController(Controller):
     """Removes the content of namespaces being deleted, then their "kubernetes" finalizer."""
 
     name = "namespace"
+    event_source = "namespace-controller"
     workers = 2
 
     def __init__(

@@ -64,6 +64,7 @@ class CIDRAllocator:
 
 class NodeIPAMController(Controller):
     name = "nodeipam"
+    event_source = "cidrAllocator"
     workers = 1
 
     def __init__(

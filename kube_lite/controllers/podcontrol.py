@@ -37,7 +37,7 @@ import structlog
 from kube_lite.api.errors import APIError
 from kube_lite.api.selectors import OP_DOUBLE_EQUALS, OP_EQUALS, OP_IN, LabelSelector
 from kube_lite.client.client import Client
-from kube_lite.client.events import NORMAL, WARNING, EventRecorder
+from kube_lite.client.events import NORMAL, WARNING, EventSink
 from kube_lite.client.informer import Informer
 from kube_lite.clock import Clock
 
@@ -330,7 +330,7 @@ class PodControl:
     """Creates and deletes pods for controllers, recording the Events about the owner."""
 
     client: Client
-    recorder: EventRecorder | None = None
+    recorder: EventSink | None = None
 
     def _event(self, owner: Object, type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:

@@ -187,6 +187,7 @@ class ReplicaSetController(Controller):
     """Keeps the pods of every ReplicaSet; see the module doc."""
 
     name = "replicaset"
+    event_source = "replicaset-controller"
     workers = 5  # kube-controller-manager's --concurrent-replicaset-syncs
     replica_kind: ReplicaKind = REPLICA_SET
 
@@ -202,7 +203,7 @@ class ReplicaSetController(Controller):
         super().__init__(client, clock, recorder, informers=informers)
         self.burst_replicas = burst_replicas
         self.expectations = UIDTrackingExpectations(self.clock)
-        self.pod_control = PodControl(client, recorder)
+        self.pod_control = PodControl(client, self.recorder)
         # Per owner key: the facts of its candidate pods at its last sync, by id() of the pod
         # (each entry holds its pod, so an id is not reused while it is remembered).
         self._facts: dict[str, dict[int, _PodFacts]] = {}
@@ -569,4 +570,5 @@ class ReplicationManager(ReplicaSetController):
     ReplicaSet controller on an equality-based label-map selector and a v1 owner reference."""
 
     name = "replicationcontroller"
+    event_source = "replication-controller"
     replica_kind = REPLICATION_CONTROLLER

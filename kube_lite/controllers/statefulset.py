@@ -433,6 +433,7 @@ class StatefulSetController(Controller):
     """Keeps the pods, claims and history of every StatefulSet; see the module doc."""
 
     name = "statefulset"
+    event_source = "statefulset-controller"
     workers = 5  # kube-controller-manager's --concurrent-statefulset-syncs
 
     def __init__(

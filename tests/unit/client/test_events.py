@@ -114,3 +114,23 @@ async def test_a_counted_event_that_expired_is_written_again_under_its_name() ->
     await _record(recorder, [("Warning", "FailedScheduling", "0/1 nodes are available")], clock)
     assert [(verb, n) for verb, n, _ in client.writes] == [("create", name), ("patch", name), ("create", name)]
     assert client.events[name]["count"] == 2
+
+
+async def test_named_views_share_one_recorder_but_keep_their_source() -> None:
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "kube-controller-manager", clock=clock)  # type: ignore[arg-type]
+    rs, deploy = recorder.named("replicaset-controller"), recorder.named("deployment-controller")
+    async with anyio.create_task_group() as tg:
+        await tg.start(recorder.run)
+        for _ in range(2):
+            rs.event(RS, "Normal", "SuccessfulCreate", "Created pod: web-1")
+            deploy.event(RS, "Normal", "SuccessfulCreate", "Created pod: web-1")
+        while recorder.pending:
+            await anyio.lowlevel.checkpoint()
+        tg.cancel_scope.cancel()
+    created = [body for verb, _, body in client.writes if verb == "create"]
+    # The same event from two sources is two Events, each counted on its own.
+    assert sorted(e["source"]["component"] for e in created) == ["deployment-controller", "replicaset-controller"]
+    assert all(e["reportingComponent"] == e["source"]["component"] for e in created)
+    assert sorted(client.events[e["metadata"]["name"]]["count"] for e in created) == [2, 2]

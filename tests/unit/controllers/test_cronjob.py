@@ -38,6 +38,7 @@ from kube_lite.controllers.cronjob import (
 )
 from kube_lite.controllers.job import JobController
 from kube_lite.controllers.manager import default_controllers
+from tests.unit.controllers.fakes import FakeRecorder
 
 Object = dict[str, Any]
 
@@ -191,17 +192,6 @@ class FakeInformer:
     def by_index(self, name: str, value: str) -> list[Object]:
         fn = self.indexers[name]
         return [self.objects[k] for k in sorted(self.objects) if value in fn(self.objects[k])]
-
-
-class FakeRecorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
-
-    def reasons(self) -> list[str]:
-        return [reason for _, reason, _ in self.events]
 
 
 class FakeClient:

@@ -40,6 +40,7 @@ from kube_lite.controllers.daemonset import (
     rolling_limits,
     target_node,
 )
+from tests.unit.controllers.fakes import FakeRecorder
 
 Object = dict[str, Any]
 
@@ -108,14 +109,6 @@ def current_revision(ds: Object, revision: int = 1) -> Object:
                      "resourceVersion": "3"},
         "data": revision_patch(ds), "revision": revision,
     }
-
-
-class FakeRecorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
 
 
 class FakeClient:

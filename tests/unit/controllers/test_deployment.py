@@ -26,6 +26,7 @@ from kube_lite.cluster import Cluster
 from kube_lite.controllers import deploymentutil as du
 from kube_lite.controllers.deployment import DeploymentController
 from kube_lite.controllers.replicaset import ReplicaSetController
+from tests.unit.controllers.fakes import FakeRecorder
 
 Object = dict[str, Any]
 
@@ -150,14 +151,6 @@ class FakeClient:
 
     def writes(self, verb: str | None = None, kind: str | None = None) -> list[tuple[str, str, str]]:
         return [a for a in self.actions if (verb is None or a[0] == verb) and (kind is None or a[1] == kind)]
-
-
-class FakeRecorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
 
 
 class Env:
@@ -350,6 +343,7 @@ async def test_first_sync_creates_the_new_replicaset() -> None:
     }
     assert stored["metadata"]["annotations"][du.REVISION_ANNOTATION] == "1"
     assert env.recorder.events == [("Normal", "ScalingReplicaSet", f"Scaled up replica set {name} from 0 to 3")]
+    assert env.recorder.sources == ["deployment-controller"]
     status = stored["status"]
     assert status["observedGeneration"] == 1
     assert status.get("replicas") is None and status["unavailableReplicas"] == 3

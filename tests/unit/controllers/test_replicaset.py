@@ -35,6 +35,7 @@ from kube_lite.controllers.podcontrol import (
     slow_start_batch,
 )
 from kube_lite.controllers.replicaset import ReplicaSetController, ReplicationManager
+from tests.unit.controllers.fakes import FakeRecorder
 
 Object = dict[str, Any]
 START = VirtualClock().time()  # the wall time a fresh VirtualClock starts at
@@ -92,14 +93,6 @@ def pod(name: str, *, labels: dict[str, str] | None = None, owner: Object | None
     if node:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
-
-
-class FakeRecorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
 
 
 class FakeClient:
@@ -214,6 +207,7 @@ async def test_creates_the_missing_pods_from_the_template_owned_by_the_replicase
     }
     assert body["spec"] == {"containers": [{"name": "c", "image": "busybox"}]}
     assert recorder.events == [("Normal", "SuccessfulCreate", f"Created pod: {c[2]}") for c in creates]
+    assert set(recorder.sources) == {"replicaset-controller"}  # as kubectl describe shows the source
     (status_write,) = client.writes("update-status")
     assert status_write[3]["status"] == {"replicas": 0, "terminatingReplicas": 0, "observedGeneration": 1}
     assert client.writes()[-1][0] == "update-status"

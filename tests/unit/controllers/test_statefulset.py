@@ -37,6 +37,7 @@ from kube_lite.controllers.statefulset import (
     revision_hash,
     revisions_to_delete,
 )
+from tests.unit.controllers.fakes import FakeRecorder
 
 Object = dict[str, Any]
 
@@ -121,14 +122,6 @@ def test_claim_owners_follow_the_retention_policy() -> None:
 
 
 # ---------------------------------------------------------------------------------- reconcile
-
-
-class FakeRecorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: Object, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
 
 
 class FakeClient:
