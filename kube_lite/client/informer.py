@@ -390,6 +390,8 @@ class Informer:
     def _reindex(self, key: str, old: Object | None, new: Object | None) -> None:
         indices = self._indices
         for name, fn in self._indexers.items():
+            if old is not None and new is not None and fn is namespace_index:
+                continue  # the key holds the namespace: an update never moves it
             before = fn(old) if old is not None else ()
             after = fn(new) if new is not None else ()
             if before == after:

@@ -23,8 +23,15 @@ template is the Deployment's) and old ones (earlier templates). A sync reads the
   ProgressDeadlineExceeded, DeploymentPaused, DeploymentResumed), and looks again when the
   progress deadline would pass.
 
-Every write is conditional on the resourceVersion read, so a stale cache costs a 409 and a
-retry with backoff, never a wrong write. Events: ScalingReplicaSet ("Scaled up replica set
+Every write is conditional on what the sync read, so a stale cache costs a retry, never a wrong
+write: the Deployment's status by its resourceVersion (a 409); a ReplicaSet's scale and
+annotations by a JSON patch that first tests the uid and metadata.generation the sync read.
+Kubernetes' controller sends a whole-object Update there, guarded by the resourceVersion, which
+fails whenever the ReplicaSet controller has written the status since the informer last
+delivered it (every pod that becomes ready does): during a rollout nearly every scale attempt
+met a 409. The generation moves exactly when the spec does, so the patch still refuses to act
+on a spec it has not seen, while status writes no longer stand in its way; where both succeed,
+they store the same object. Events: ScalingReplicaSet ("Scaled up replica set
 web-5d8f6c from 0 to 3"), SelectingAll, ReplicaSetCreateError.
 """
 
@@ -41,6 +48,7 @@ from kube_lite.client.informer import MutationCache, SharedInformerFactory, obje
 from kube_lite.clock import Clock
 from kube_lite.controllers import deploymentutil as du
 from kube_lite.controllers.base import Controller
+from kube_lite.controllers.podcontrol import ControllerRefManager, controller_ref
 
 Object = dict[str, Any]
 
@@ -50,8 +58,62 @@ CONTROLLER_API_VERSION = "apps/v1"
 CONFLICT_RETRY = 1.0
 
 
-class DeploymentGone(Exception):
-    """The Deployment changed under us while adopting (deleted, or replaced by another uid)."""
+class StaleReplicaSet(Exception):
+    """A ReplicaSet's spec (or uid) is no longer the one the sync read: its patch was refused."""
+
+
+def _pointer(*tokens: str) -> str:
+    """An RFC 6901 JSON pointer to the member named by `tokens`."""
+    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+def replicaset_patch(current: Object, desired: Object) -> list[Object]:
+    """The JSON patch (RFC 6902) that turns `current`'s annotations and spec into `desired`'s,
+    its first operations testing that the stored object still has `current`'s uid and
+    generation (its resourceVersion if it has no generation), so that it applies to the spec
+    this sync read and to nothing else. Empty when nothing differs."""
+    ops: list[Object] = []
+    old_notes, new_notes = du.annotations(current), du.annotations(desired)
+    if old_notes != new_notes:
+        if not old_notes:
+            # No map to add members to yet: add the map, unless another writer made one meanwhile.
+            ops.append({"op": "test", "path": "/metadata/annotations", "value": du.meta(current).get("annotations")})
+            ops.append({"op": "add", "path": "/metadata/annotations", "value": dict(new_notes)})
+        else:
+            for key, value in new_notes.items():
+                if old_notes.get(key) != value:
+                    ops.append({"op": "add", "path": _pointer("metadata", "annotations", key), "value": value})
+            ops.extend({"op": "remove", "path": _pointer("metadata", "annotations", key)} for key in old_notes if key not in new_notes)
+    old_spec, new_spec = du.spec(current), du.spec(desired)
+    for key in sorted({*old_spec, *new_spec}):
+        if key not in new_spec:
+            ops.append({"op": "remove", "path": _pointer("spec", key)})
+        elif old_spec.get(key) != new_spec[key] or key not in old_spec:
+            ops.append({"op": "add", "path": _pointer("spec", key), "value": new_spec[key]})
+    if not ops:
+        return []
+    meta = du.meta(current)
+    guard = ("generation", meta["generation"]) if meta.get("generation") is not None else ("resourceVersion", meta.get("resourceVersion"))
+    return [
+        {"op": "test", "path": "/metadata/uid", "value": meta.get("uid")},
+        {"op": "test", "path": _pointer("metadata", guard[0]), "value": guard[1]},
+        *ops,
+    ]
+
+
+def _test_failed(exc: APIError) -> bool:
+    """Whether a 422 answer to a JSON patch says one of its tests failed (Kubernetes puts the
+    patch library's "testing value ... failed: test failed" in the first cause)."""
+    if exc.code != 422:
+        return False
+    causes = (exc.details or {}).get("causes") or []
+    return any("test failed" in str(c.get("message") or "") for c in causes if isinstance(c, dict)) or "test failed" in exc.message
+
+
+def _editable(rs: Object) -> Object:
+    """A copy of a ReplicaSet whose annotations and spec (top level) may be changed."""
+    meta = du.meta(rs)
+    return {**rs, "metadata": {**meta, "annotations": dict(meta.get("annotations") or {})}, "spec": dict(du.spec(rs))}
 
 
 class DeploymentController(Controller):
@@ -168,6 +230,9 @@ class DeploymentController(Controller):
         backoff) on other API errors."""
         try:
             return await self._sync_deployment(key)
+        except StaleReplicaSet as exc:
+            self.log.debug("replica set changed meanwhile; looking again", deployment=key, error=str(exc))
+            return CONFLICT_RETRY
         except APIError as exc:
             if exc.code != 409 or exc.reason != "Conflict":
                 raise
@@ -180,10 +245,11 @@ class DeploymentController(Controller):
         cached = self.deployment_writes.get(key)
         if cached is None:
             return None  # deleted: its ReplicaSets are the garbage collector's
-        d = copy.deepcopy(cached)
+        # The working copy: its metadata and status change during the sync; its spec is only
+        # read, so it stays the cached (read-only) one.
+        d = {**cached, "metadata": copy.deepcopy(du.meta(cached)), "status": copy.deepcopy(du.status(cached))}
         d.setdefault("apiVersion", CONTROLLER_API_VERSION)
         d.setdefault("kind", CONTROLLER_KIND)
-        d.setdefault("status", {})
         raw_selector = du.spec(d).get("selector")
         if raw_selector is not None and not raw_selector.get("matchLabels") and not raw_selector.get("matchExpressions"):
             self._event(d, WARNING, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.")
@@ -216,73 +282,19 @@ class DeploymentController(Controller):
     # ------------------------------------------------------------------ ownership
 
     async def _claim_replicasets(self, d: Object, selector: LabelSelector) -> list[Object]:
-        """The ReplicaSets the Deployment controls (working copies), after adopting matching
-        orphans and releasing owned ones that no longer match."""
-        namespace = du.meta(d).get("namespace") or ""
-        deleting = bool(du.meta(d).get("deletionTimestamp"))
-        checked_fresh = False
-        claimed: list[Object] = []
-        for rs in self.replicaset_writes.by_index("namespace", namespace):
-            ref = du.controller_ref(rs)
-            if ref is not None:
-                if ref.get("uid") != du.uid(d):
-                    continue
-                if selector.matches_object(rs):
-                    claimed.append(copy.deepcopy(rs))
-                elif not deleting:
-                    await self._release(d, rs)
-                continue
-            if deleting or du.meta(rs).get("deletionTimestamp") or not selector.matches_object(rs):
-                continue
-            if not checked_fresh:
-                await self._recheck_deployment(d)
-                checked_fresh = True
-            adopted = await self._adopt(d, rs)
-            if adopted is not None:
-                claimed.append(adopted)
-        return claimed
-
-    async def _recheck_deployment(self, d: Object) -> None:
-        """Before adopting: read the Deployment from the API (not the cache) and refuse if it
-        is being deleted or is another object by now."""
-        name, namespace = du.meta(d).get("name"), du.meta(d).get("namespace")
-        try:
-            fresh = await self.client.get("deployments", name, namespace=namespace)
-        except APIError as exc:
-            if exc.code == 404:
-                raise DeploymentGone(f"original Deployment {namespace}/{name} is gone") from exc
-            raise
-        if du.uid(fresh) != du.uid(d):
-            raise DeploymentGone(f"original Deployment {namespace}/{name} is gone: got uid {du.uid(fresh)}, wanted {du.uid(d)}")
-        if du.meta(fresh).get("deletionTimestamp"):
-            raise DeploymentGone(f"{namespace}/{name} has just been deleted at {du.meta(fresh)['deletionTimestamp']}")
+        """The ReplicaSets the Deployment controls (working copies: `_write_rs` replaces their
+        top level; what they hold is the cache's, read-only), after adopting matching orphans
+        and releasing owned ones that no longer match, through the shared ControllerRefManager
+        (Kubernetes' ClaimReplicaSets). Raises the first failure, after trying every one."""
+        manager = ControllerRefManager(
+            self.client, d, selector, api_version=CONTROLLER_API_VERSION, kind=CONTROLLER_KIND,
+            owner_resource="deployments", resource="replicasets",
+        )
+        claimed = await manager.claim(self.replicaset_writes.by_index("namespace", du.meta(d).get("namespace") or ""))
+        return [dict(rs) for rs in claimed]
 
     def _controller_ref(self, d: Object) -> Object:
-        return {
-            "apiVersion": CONTROLLER_API_VERSION, "kind": CONTROLLER_KIND, "name": du.meta(d).get("name"),
-            "uid": du.uid(d), "controller": True, "blockOwnerDeletion": True,
-        }
-
-    async def _adopt(self, d: Object, rs: Object) -> Object | None:
-        patch = {"metadata": {"ownerReferences": [self._controller_ref(d)], "uid": du.uid(rs)}}
-        try:
-            return await self.client.patch(
-                "replicasets", du.meta(rs)["name"], patch, namespace=du.meta(rs).get("namespace"), patch_type="strategic",
-            )
-        except APIError as exc:
-            if exc.code == 404:
-                return None
-            raise
-
-    async def _release(self, d: Object, rs: Object) -> None:
-        patch = {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": du.uid(d)}], "uid": du.uid(rs)}}
-        try:
-            await self.client.patch(
-                "replicasets", du.meta(rs)["name"], patch, namespace=du.meta(rs).get("namespace"), patch_type="strategic",
-            )
-        except APIError as exc:
-            if exc.code not in (404, 422):  # gone, or its uid changed (a new object): nothing to release
-                raise
+        return controller_ref(d, CONTROLLER_API_VERSION, CONTROLLER_KIND)
 
     def _pod_map(self, d: Object, selector: LabelSelector, rss: list[Object]) -> dict[str, list[Object]]:
         """The Deployment's pods by the uid of the ReplicaSet controlling them (also inactive
@@ -309,9 +321,22 @@ class DeploymentController(Controller):
         self.deployment_writes.mutation(result, echo=True)
         d["metadata"]["resourceVersion"] = du.meta(result).get("resourceVersion")
 
-    async def _update_rs(self, rs: Object, body: Object) -> Object:
-        """Update a ReplicaSet from `body` and make the working copy `rs` the stored object."""
-        result = await self.client.update("replicasets", body, namespace=du.meta(body).get("namespace"))
+    async def _write_rs(self, rs: Object, body: Object) -> Object:
+        """Give the ReplicaSet `body`'s annotations and spec (see `replicaset_patch`) and make
+        the working copy `rs` the stored object. Raises StaleReplicaSet when its uid or spec is
+        no longer the one read (the informer brings the news and queues the Deployment)."""
+        ops = replicaset_patch(rs, body)
+        if not ops:
+            return rs
+        meta = du.meta(rs)
+        try:
+            result = await self.client.patch("replicasets", meta["name"], ops, namespace=meta.get("namespace"), patch_type="json")
+        except APIError as exc:
+            if _test_failed(exc):
+                raise StaleReplicaSet(f"replica set {meta.get('namespace')}/{meta.get('name')} changed since it was read") from exc
+            raise
+        # Its echo carries nothing for this sync: what the patch did not write (status) came
+        # with versions of its own, whose events queue the Deployment.
         self.replicaset_writes.mutation(result, echo=True)
         rs.clear()
         rs.update(result)
@@ -326,10 +351,10 @@ class DeploymentController(Controller):
         if not size_changes and not du.replicas_annotations_need_update(rs, want, most):
             return False
         old_scale = du.replicas(rs)
-        body = copy.deepcopy(rs)
-        body.setdefault("spec", {})["replicas"] = new_scale
+        body = _editable(rs)
+        body["spec"]["replicas"] = new_scale
         du.set_replicas_annotations(body, want, most)
-        await self._update_rs(rs, body)
+        await self._write_rs(rs, body)
         if size_changes:
             self._event(d, NORMAL, "ScalingReplicaSet",
                         f"Scaled {operation} replica set {du.meta(rs).get('name')} from {old_scale} to {new_scale}")
@@ -355,11 +380,11 @@ class DeploymentController(Controller):
         new_revision = str(du.max_revision(old_rss) + 1)
         min_ready = int(du.spec(d).get("minReadySeconds") or 0)
         if existing is not None:
-            body = copy.deepcopy(existing)
+            body = _editable(existing)
             annotations_changed = du.set_new_rs_annotations(d, body, new_revision, True)
             if annotations_changed or int(du.spec(existing).get("minReadySeconds") or 0) != min_ready:
                 self._set_min_ready(body, min_ready)
-                return await self._update_rs(existing, body)
+                return await self._write_rs(existing, body)
             needs_update = du.set_deployment_revision(d, du.annotations(existing).get(du.REVISION_ANNOTATION, ""))
             if du.has_progress_deadline(d) and du.get_condition(d["status"], du.PROGRESSING) is None:
                 du.set_condition(d["status"], du.new_condition(
@@ -430,7 +455,7 @@ class DeploymentController(Controller):
             needs_update = True
         if needs_update:
             await self._update_status(d)
-        return created
+        return dict(created)  # a working copy: the mutation cache keeps `created` as written
 
     async def _existing_or_collision(self, d: Object, name: str, exc: APIError) -> Object:
         """The ReplicaSet named as the new one exists: it is ours if we control it and its
@@ -442,7 +467,7 @@ class DeploymentController(Controller):
             rs = await self.client.get("replicasets", name, namespace=namespace)
         ref = du.controller_ref(rs)
         if ref is not None and ref.get("uid") == du.uid(d) and du.equal_ignore_hash(du.spec(d).get("template"), du.spec(rs).get("template")):
-            return copy.deepcopy(rs)
+            return dict(rs)
         d["status"]["collisionCount"] = int(du.status(d).get("collisionCount") or 0) + 1
         await self._update_status(d)
         self.log.info("hash collision; bumped collisionCount", deployment=object_key(d),

@@ -188,9 +188,31 @@ def template_without_hash(template: Object | None) -> Object:
     return out
 
 
+# template_without_hash of the templates compared lately, by identity: a sync compares the
+# Deployment's template with every ReplicaSet's, several times, and the cached objects (which
+# are never changed in place) stay the same objects from one sync to the next. Each entry holds
+# its template, so that an id is not reused while it is remembered.
+_COMPARABLE_KEPT = 512
+_comparable: dict[int, tuple[Object, Object]] = {}
+
+
+def _comparable_template(template: Object | None) -> Object:
+    if template is None:
+        return {}
+    entry = _comparable.get(id(template))
+    if entry is not None and entry[0] is template:
+        return entry[1]
+    out = template_without_hash(template)
+    if len(_comparable) >= _COMPARABLE_KEPT:
+        del _comparable[next(iter(_comparable))]
+    _comparable[id(template)] = (template, out)
+    return out
+
+
 def equal_ignore_hash(a: Object | None, b: Object | None) -> bool:
-    """Whether two pod templates are the same but for the pod-template-hash label."""
-    return template_without_hash(a) == template_without_hash(b)
+    """Whether two pod templates are the same but for the pod-template-hash label. The
+    templates must not be changed in place afterwards (what cached objects promise)."""
+    return _comparable_template(a) == _comparable_template(b)
 
 
 # ------------------------------------------------------------------ ordering

@@ -472,9 +472,7 @@ class GarbageCollector(Controller):
             if key in self._monitors:
                 continue
             informer = self.informer_factory.informer(info)
-            handler = informer.add_handler(
-                on_add=self._observe, on_update=lambda old, new: self._observe(new), on_delete=self._observe_delete,
-            )
+            handler = informer.add_handler(on_add=self._observe, on_update=self._observe_update, on_delete=self._observe_delete)
             self._monitors[key] = _Monitor(info, informer, handler)
             started.append(informer)
         return started
@@ -509,6 +507,18 @@ class GarbageCollector(Controller):
 
     def _observe(self, obj: dict[str, Any]) -> None:
         self._schedule(self.graph.upsert(obj))
+
+    def _observe_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        old_meta, new_meta = old.get("metadata") or {}, new.get("metadata") or {}
+        node = self.graph.nodes.get(str(new_meta.get("uid") or ""))
+        if (node is not None and not new_meta.get("deletionTimestamp") and node.ref == ref_of(new)
+                and node.ref.uid not in self.graph.virtual
+                and old_meta.get("ownerReferences") == new_meta.get("ownerReferences")
+                and old_meta.get("finalizers") == new_meta.get("finalizers") and not old_meta.get("deletionTimestamp")):
+            # Nothing the graph holds of it changed (a status write, most updates): the
+            # upsert would put back the same node and ask for no work.
+            return
+        self._observe(new)
 
     def _observe_delete(self, obj: dict[str, Any]) -> None:
         self._schedule(self.graph.remove(obj))

@@ -77,9 +77,9 @@ from kube_lite.controllers.podcontrol import (
     FAILED_CREATE,
     NAMESPACE_TERMINATING_CAUSE,
     SUCCESSFUL_CREATE,
+    ControllerRefManager,
     PodControl,
     UIDTrackingExpectations,
-    adopt_patch,
     controller_of,
     controller_ref,
     controller_uid_index,
@@ -91,7 +91,6 @@ from kube_lite.controllers.podcontrol import (
     parse_time,
     pod_from_template,
     rank_pods_for_deletion,
-    release_patch,
     slow_start_batch,
 )
 
@@ -1026,79 +1025,19 @@ class JobController(Controller):
     # ------------------------------------------------------------------ pods: claim
 
     async def _claim_pods(self, job: Object, selector: LabelSelector) -> list[Object]:
-        """The pods of the Job after adopting matching orphans (with the tracking finalizer)
-        and releasing owned pods that no longer match. Raises the first failure."""
-        namespace = _meta(job).get("namespace") or ""
-        deleting = bool(_meta(job).get("deletionTimestamp"))
-        claimed: list[Object] = []
-        errors: list[Exception] = []
-        for pod in self.pods.by_index(CONTROLLER_UID_INDEX, _uid(job)):
-            if selector.matches(_meta(pod).get("labels") or {}):
-                claimed.append(pod)
-            elif not deleting:
-                try:
-                    await self._release(job, pod)
-                except Exception as exc:
-                    errors.append(exc)
-        if not selector.empty and not deleting:
-            orphans = [
-                p for p in self.pods.by_index(CONTROLLER_UID_INDEX, orphan_index_key(namespace))
-                if not _meta(p).get("deletionTimestamp") and selector.matches(_meta(p).get("labels") or {})
-            ]
-            if orphans:
-                problem = await self._recheck_job(job)
-                if problem is not None:
-                    errors.append(problem)
-                else:
-                    for pod in orphans:
-                        adopted = await self._adopt(job, pod, errors)
-                        if adopted is not None:
-                            claimed.append(adopted)
-        if errors:
-            raise errors[0]
-        return claimed
-
-    async def _recheck_job(self, job: Object) -> Exception | None:
-        """None when a fresh read shows the Job still there and not being deleted."""
-        meta = _meta(job)
-        try:
-            fresh = await self.client.get("jobs", meta["name"], namespace=meta.get("namespace"))
-        except APIError as exc:
-            return exc
-        if _uid(fresh) != _uid(job):
-            return RuntimeError(f"original Job {meta.get('namespace')}/{meta['name']} is gone: got uid {_uid(fresh)}, wanted {_uid(job)}")
-        if _meta(fresh).get("deletionTimestamp"):
-            return RuntimeError(f"{meta.get('namespace')}/{meta['name']} has just been deleted at {_meta(fresh)['deletionTimestamp']}")
-        return None
-
-    async def _adopt(self, job: Object, pod: Object, errors: list[Exception]) -> Object | None:
-        patch = adopt_patch(pod, controller_ref(job, API_VERSION, KIND))
-        patch["metadata"]["finalizers"] = [JOB_TRACKING_FINALIZER]
-        try:
-            await self.pod_control.patch_pod(_meta(pod).get("namespace") or "", _meta(pod)["name"], patch)
-        except APIError as exc:
-            if exc.code != 404:
-                errors.append(exc)
-            return None
-        self.log.info("adopted pod", job=object_key(job), pod=object_key(pod))
-        # Counted from now on as holding the finalizer, whatever the cache says yet.
-        adopted = copy.deepcopy(pod)
-        meta = adopted.setdefault("metadata", {})
-        meta["ownerReferences"] = [*(meta.get("ownerReferences") or []), controller_ref(job, API_VERSION, KIND)]
-        if JOB_TRACKING_FINALIZER not in (meta.get("finalizers") or []):
-            meta["finalizers"] = [*(meta.get("finalizers") or []), JOB_TRACKING_FINALIZER]
-        return adopted
-
-    async def _release(self, job: Object, pod: Object) -> None:
-        patch = release_patch(pod, _uid(job))
-        patch["metadata"]["$deleteFromPrimitiveList/finalizers"] = [JOB_TRACKING_FINALIZER]
-        try:
-            await self.pod_control.patch_pod(_meta(pod).get("namespace") or "", _meta(pod)["name"], patch)
-        except APIError as exc:
-            if exc.code in (404, 422):
-                return
-            raise
-        self.log.info("released pod", job=object_key(job), pod=object_key(pod))
+        """The pods of the Job after adopting matching orphans (adding the tracking finalizer)
+        and releasing owned pods that no longer match (removing it), through the shared
+        ControllerRefManager, as Kubernetes' job controller claims through its
+        PodControllerRefManager. Raises the first failure, after trying every pod."""
+        candidates = self.pods.by_index(CONTROLLER_UID_INDEX, _uid(job))
+        if not selector.empty:
+            # An empty selector would adopt every orphan of the namespace: it adopts none.
+            candidates += self.pods.by_index(CONTROLLER_UID_INDEX, orphan_index_key(_meta(job).get("namespace") or ""))
+        manager = ControllerRefManager(
+            self.client, job, selector, api_version=API_VERSION, kind=KIND, owner_resource="jobs",
+            finalizers=(JOB_TRACKING_FINALIZER,),
+        )
+        return await manager.claim(candidates)
 
     # ------------------------------------------------------------------ pods: create and delete
 

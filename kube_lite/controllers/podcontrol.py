@@ -7,7 +7,9 @@
 - `ControllerRefManager`: the adopt/release/claim loop (Kubernetes' ControllerRefManager): an
   owner claims the objects it controls and that its selector matches, adopts matching orphans
   (after a fresh read proves the owner still there) and releases owned objects that no longer
-  match. `CONTROLLER_UID_INDEX` / `controller_uid_index` index a cache by controller uid (orphans
+  match. Every controller that owns by selector claims through it: ReplicaSets and
+  ReplicationControllers, DaemonSets, StatefulSets and Jobs their pods (a Job with its tracking
+  finalizer), Deployments their ReplicaSets. `CONTROLLER_UID_INDEX` / `controller_uid_index` index a cache by controller uid (orphans
   under `orphan_index_key(namespace)`), so that an owner finds its candidates without walking
   its namespace (`owned_and_orphans`).
 - `Expectations` and `UIDTrackingExpectations`: how many creations and deletions a controller
@@ -203,12 +205,14 @@ class ControllerRefManager:
       deleted), once `recheck_owner` has read the owner fresh (at most once per claim);
       a 404 leaves the orphan out;
     - tries every candidate, then raises the first failure.
-    Writes are strategic merge patches guarded by the object's uid. Nothing cached is mutated.
+    Writes are strategic merge patches guarded by the object's uid; with `finalizers` (the Job
+    controller's tracking finalizer) an adoption adds them and a release removes them, as
+    Kubernetes' PodControllerRefManager does with its own. Nothing cached is mutated.
     """
 
     def __init__(
         self, client: Client, owner: Object, selector: LabelSelector, *, api_version: str, kind: str,
-        owner_resource: str, resource: str = "pods",
+        owner_resource: str, resource: str = "pods", finalizers: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.owner = owner
@@ -216,6 +220,7 @@ class ControllerRefManager:
         self.ref = controller_ref(owner, api_version, kind)
         self.owner_resource = owner_resource
         self.resource = resource
+        self.finalizers = list(finalizers)
         meta = owner.get("metadata") or {}
         self.uid = meta.get("uid")
         self.deleting = bool(meta.get("deletionTimestamp"))
@@ -254,8 +259,8 @@ class ControllerRefManager:
 
     async def adopt(self, obj: Object) -> Object | None:
         """Make the owner `obj`'s controller. Returns the adopted object (as the API answered,
-        or `obj` itself), None when it is gone; raises when the owner may not adopt or the API
-        refuses."""
+        or, if the answer is not that object, `obj` as the patch makes it), None when it is
+        gone; raises when the owner may not adopt or the API refuses."""
         if self._can_adopt is False:
             try:
                 await recheck_owner(self.client, self.owner_resource, self.owner)
@@ -265,26 +270,35 @@ class ControllerRefManager:
         if isinstance(self._can_adopt, Exception):
             raise self._can_adopt
         meta = obj.get("metadata") or {}
+        patch = adopt_patch(obj, self.ref)
+        if self.finalizers:
+            patch["metadata"]["finalizers"] = list(self.finalizers)
         try:
-            patched = await self.client.patch(
-                self.resource, meta["name"], adopt_patch(obj, self.ref), namespace=meta.get("namespace"), patch_type="strategic",
-            )
+            patched = await self.client.patch(self.resource, meta["name"], patch, namespace=meta.get("namespace"), patch_type="strategic")
         except APIError as exc:
             if exc.code == 404:  # gone meanwhile: simply not ours
                 return None
             raise
         log.info("adopted", resource=self.resource, owner=(self.owner.get("metadata") or {}).get("name"), name=meta["name"])
         same = isinstance(patched, dict) and (patched.get("metadata") or {}).get("uid") == meta.get("uid") and meta.get("uid")
-        return patched if same else obj
+        if same:
+            return patched
+        # What the patch made of it (a copy: the cached object stays as it is).
+        refs = [*(meta.get("ownerReferences") or []), dict(self.ref)]
+        finalizers = [*(meta.get("finalizers") or []), *(f for f in self.finalizers if f not in (meta.get("finalizers") or []))]
+        adopted_meta = {**meta, "ownerReferences": refs}
+        if finalizers:
+            adopted_meta["finalizers"] = finalizers
+        return {**obj, "metadata": adopted_meta}
 
     async def release(self, obj: Object) -> None:
         """Remove the owner's reference from `obj`; gone or replaced (404, 422) is no failure."""
         meta = obj.get("metadata") or {}
+        patch = release_patch(obj, str(self.uid or ""))
+        if self.finalizers:
+            patch["metadata"]["$deleteFromPrimitiveList/finalizers"] = list(self.finalizers)
         try:
-            await self.client.patch(
-                self.resource, meta["name"], release_patch(obj, str(self.uid or "")), namespace=meta.get("namespace"),
-                patch_type="strategic",
-            )
+            await self.client.patch(self.resource, meta["name"], patch, namespace=meta.get("namespace"), patch_type="strategic")
         except APIError as exc:
             if exc.code in (404, 422):
                 return
@@ -639,64 +653,83 @@ def _log_rank(t: float, now: float) -> int:
 
 @dataclass(slots=True)
 class _Ranked:
+    """A pod with what the ranking compares of it, read once (a sort compares each pod some
+    log2(n) times; parsing its times and walking its statuses on each of those is most of the
+    cost of a scale-down of hundreds of pods)."""
+
     pod: Object
     rank: int  # active related pods on the same node
     uid: str
+    assigned: bool
+    phase: int
+    ready: bool
+    cost: int
+    ready_since: float | None
+    ready_bucket: int | None  # _log_rank of ready_since at `now` (None: no now, or no time)
+    restarts: tuple[int, int]
+    created: float | None
+    created_bucket: int | None
+
+    @classmethod
+    def of(cls, pod: Object, rank: int, now: float | None) -> _Ranked:
+        ready = is_pod_ready(pod)
+        ready_since = pod_ready_since(pod) if ready else None
+        created = parse_time((pod.get("metadata") or {}).get("creationTimestamp"))
+        return cls(
+            pod=pod, rank=rank, uid=str((pod.get("metadata") or {}).get("uid") or ""),
+            assigned=bool((pod.get("spec") or {}).get("nodeName")),
+            phase=_PHASE_ORDER.get((pod.get("status") or {}).get("phase") or "", 0),
+            ready=ready, cost=_deletion_cost(pod),
+            ready_since=ready_since,
+            ready_bucket=None if now is None or ready_since is None else _log_rank(ready_since, now),
+            restarts=_max_restarts(pod),
+            created=created,
+            created_bucket=None if now is None or created is None else _log_rank(created, now),
+        )
 
 
-def _compare(a: _Ranked, b: _Ranked, now: float | None) -> int:
+def _compare(a: _Ranked, b: _Ranked) -> int:
     """-1 when `a` should go before `b` (a is worth less)."""
-    pa, pb = a.pod, b.pod
-    sa, sb = pa.get("spec") or {}, pb.get("spec") or {}
     # 1. Unscheduled before scheduled.
-    na, nb = bool(sa.get("nodeName")), bool(sb.get("nodeName"))
-    if na != nb:
-        return -1 if not na else 1
+    if a.assigned != b.assigned:
+        return -1 if not a.assigned else 1
     # 2. Pending before Unknown before Running.
-    oa = _PHASE_ORDER.get((pa.get("status") or {}).get("phase") or "", 0)
-    ob = _PHASE_ORDER.get((pb.get("status") or {}).get("phase") or "", 0)
-    if oa != ob:
-        return -1 if oa < ob else 1
+    if a.phase != b.phase:
+        return -1 if a.phase < b.phase else 1
     # 3. Not ready before ready.
-    ra, rb = is_pod_ready(pa), is_pod_ready(pb)
-    if ra != rb:
-        return -1 if not ra else 1
+    if a.ready != b.ready:
+        return -1 if not a.ready else 1
     # 4. Lower pod-deletion-cost before higher.
-    ca, cb = _deletion_cost(pa), _deletion_cost(pb)
-    if ca != cb:
-        return -1 if ca < cb else 1
+    if a.cost != b.cost:
+        return -1 if a.cost < b.cost else 1
     # 5. Doubled up (more related pods on its node) before not.
     if a.rank != b.rank:
         return -1 if a.rank > b.rank else 1
     # 6. Both ready: ready more recently before ready longer (in log2 buckets of age).
-    if ra and rb:
-        ta, tb = pod_ready_since(pa), pod_ready_since(pb)
-        if ta != tb:
-            result = _newer_first(ta, tb, now, a.uid, b.uid)
-            if result:
-                return result
+    if a.ready and b.ready and a.ready_since != b.ready_since:
+        result = _newer_first(a.ready_since, b.ready_since, a.ready_bucket, b.ready_bucket, a.uid, b.uid)
+        if result:
+            return result
     # 7. More container restarts before fewer.
-    restarts_a, restarts_b = _max_restarts(pa), _max_restarts(pb)
-    if restarts_a[0] != restarts_b[0]:
-        return -1 if restarts_a[0] > restarts_b[0] else 1
-    if restarts_a[1] != restarts_b[1]:
-        return -1 if restarts_a[1] > restarts_b[1] else 1
+    if a.restarts[0] != b.restarts[0]:
+        return -1 if a.restarts[0] > b.restarts[0] else 1
+    if a.restarts[1] != b.restarts[1]:
+        return -1 if a.restarts[1] > b.restarts[1] else 1
     # 8. Newer before older (log2 buckets of age).
-    ta = parse_time((pa.get("metadata") or {}).get("creationTimestamp"))
-    tb = parse_time((pb.get("metadata") or {}).get("creationTimestamp"))
-    if ta != tb:
-        return _newer_first(ta, tb, now, a.uid, b.uid)
+    if a.created != b.created:
+        return _newer_first(a.created, b.created, a.created_bucket, b.created_bucket, a.uid, b.uid)
     return 0
 
 
-def _newer_first(ta: float | None, tb: float | None, now: float | None, uid_a: str, uid_b: str) -> int:
-    """Order two times newest first, an unknown time first of all; with `now`, times in the
-    same power-of-two age bucket count as equal and the uids decide."""
-    if ta is None or tb is None or now is None:
+def _newer_first(ta: float | None, tb: float | None, bucket_a: int | None, bucket_b: int | None, uid_a: str, uid_b: str) -> int:
+    """Order two times newest first, an unknown time first of all; with buckets (their
+    `_log_rank` at a `now`), times in the same power-of-two age bucket count as equal and the
+    uids decide."""
+    if ta is None or tb is None or bucket_a is None or bucket_b is None:
         if ta is None or tb is None:
             return -1 if ta is None else 1
         return -1 if ta > tb else 1
-    diff = _log_rank(ta, now) - _log_rank(tb, now)
+    diff = bucket_a - bucket_b
     if diff == 0:
         return 0 if uid_a == uid_b else (-1 if uid_a < uid_b else 1)
     return -1 if diff < 0 else 1
@@ -721,9 +754,9 @@ def rank_pods_for_deletion(
     node first; ready more recently first; more restarts first; newer first. With `now`, ages
     compare in power-of-two buckets (Kubernetes' logarithmic scale-down), ties broken by uid."""
     ranks = related_pod_ranks(pods, related)
-    ranked = [_Ranked(pod, rank, str((pod.get("metadata") or {}).get("uid") or "")) for pod, rank in zip(pods, ranks, strict=True)]
     now_s = None if now is None else _seconds(now)
-    ranked.sort(key=cmp_to_key(lambda a, b: _compare(a, b, now_s)))
+    ranked = [_Ranked.of(pod, rank, now_s) for pod, rank in zip(pods, ranks, strict=True)]
+    ranked.sort(key=cmp_to_key(_compare))
     return [r.pod for r in ranked]
 
 

@@ -12,7 +12,10 @@ reconcile(key), in order:
 3. The active pods (not being deleted, not Succeeded or Failed) it controls and the active
    orphans of its namespace (found through the pod informer's controller-uid index) are
    claimed: matching orphans are adopted (after a fresh GET proves the owner is still there and
-   not being deleted), owned pods whose labels no longer match are released.
+   not being deleted), owned pods whose labels no longer match are released. What a sync
+   counts of the pods it controls is kept per owner (`_OwnedPods`) and brought up to date with
+   the pods whose events came since the last sync, rather than recounted from a thousand pods
+   on each of the thousand syncs of a rollout; the counts are the same.
 4. Only if the expectations are satisfied (everything created or deleted last time has been
    seen by the pod informer, or five minutes passed) and the owner is not being deleted:
    create the missing pods in slow-start batches (1, 2, 4, ...) or delete the surplus, least
@@ -44,10 +47,10 @@ from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
 from kube_lite.client.informer import (
     NAMESPACE_INDEX,
+    Informer,
     MutationCache,
     SharedInformerFactory,
     object_key,
-    split_key,
 )
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
@@ -67,7 +70,7 @@ from kube_lite.controllers.podcontrol import (
     is_pod_ready,
     is_pod_terminating,
     label_matcher,
-    owned_and_orphans,
+    orphan_index_key,
     parse_time,
     pod_ready_condition,
     pods_to_delete,
@@ -130,31 +133,110 @@ def _seen_change(old: Object, cur: Object) -> bool:
 
 
 class _PodFacts:
-    """What a sync reads of one cached pod, worked out once per version of the pod (the cache
-    replaces, never mutates, an object: `pod` is that version) instead of on every sync; the
-    selector matches are remembered per selector (its text)."""
+    """What a sync reads of one version of a pod it controls (the cache replaces, never
+    mutates, a pod: `pod` is that version), worked out once per version against the owner's
+    selector and template labels."""
 
-    __slots__ = ("active", "controller_uid", "labels", "matched", "pod", "ready", "ready_since", "terminating")
+    __slots__ = ("active", "fully_labeled", "pod", "ready", "ready_since", "selected", "terminating")
 
-    def __init__(self, pod: Object) -> None:
-        meta = _meta(pod)
+    def __init__(self, pod: Object, selects: Callable[[Any], bool], template_selects: Callable[[Any], bool]) -> None:
+        labels = _meta(pod).get("labels") or {}
         self.pod = pod
-        self.labels: dict[str, str] = meta.get("labels") or {}
-        ref = controller_of(pod)
-        self.controller_uid = ref.get("uid") if ref is not None else None
         self.active = is_pod_active(pod)
         self.terminating = is_pod_terminating(pod)
+        self.selected = selects(labels)
+        self.fully_labeled = template_selects(labels)
         cond = pod_ready_condition(pod)
         self.ready = cond is not None and cond.get("status") == "True"
         self.ready_since = parse_time(cond.get("lastTransitionTime")) if self.ready and cond is not None else None
-        self.matched: dict[str, bool] = {}
 
-    def matches(self, text: str, matcher: Callable[[Any], bool]) -> bool:
-        """`matcher(labels)`, remembered under the selector's `text`."""
-        found = self.matched.get(text)
-        if found is None:
-            found = self.matched[text] = matcher(self.labels)
-        return found
+    def is_available(self, min_ready: float, now: float) -> bool:
+        """Ready, and ready for longer than `min_ready` seconds at `now` (if not 0)."""
+        return self.ready and (not min_ready or (self.ready_since is not None and self.ready_since + min_ready < now))
+
+
+class _OwnedPods:
+    """The pods one owner controls (its uid's entries in the pod informer's controller-uid
+    index), as its last sync counted them, for one selector and one set of template labels.
+
+    The pod event handlers put the key of every pod that changed under this uid in `dirty`;
+    `refresh` recounts those, so a sync costs what changed since the last, not the owner's size.
+    `active` counts the active pods that match the selector (the owner's replicas), of which
+    `fully_labeled` carry the template's labels and `ready` are Ready; `terminating` counts
+    matching pods being deleted; `mismatched` the active ones the selector no longer matches
+    (to be released)."""
+
+    __slots__ = (
+        "active", "dirty", "facts", "fully_labeled", "mismatched", "ready", "selector_text", "selects", "template_selects",
+        "template_text", "terminating", "uid",
+    )
+
+    def __init__(self, uid: str, selector_text: str, selects: Callable[[Any], bool], template_text: str,
+                 template_selects: Callable[[Any], bool]) -> None:
+        self.uid = uid
+        self.selector_text = selector_text
+        self.selects = selects
+        self.template_text = template_text
+        self.template_selects = template_selects
+        self.facts: dict[str, _PodFacts] = {}
+        self.dirty: set[str] = set()
+        self.active = self.fully_labeled = self.ready = self.terminating = self.mismatched = 0
+
+    def _count(self, fact: _PodFacts, sign: int) -> None:
+        if fact.active:
+            if fact.selected:
+                self.active += sign
+                self.fully_labeled += sign if fact.fully_labeled else 0
+                self.ready += sign if fact.ready else 0
+            else:
+                self.mismatched += sign
+        elif fact.terminating and fact.selected:
+            self.terminating += sign
+
+    def put(self, key: str, pod: Object | None) -> None:
+        """Count `pod` (the informer's version under `key`, None if gone) instead of what was
+        counted under `key`; a pod this owner does not control counts for nothing."""
+        old = self.facts.pop(key, None)
+        if old is not None:
+            self._count(old, -1)
+        if pod is None or (controller_of(pod) or {}).get("uid") != self.uid:
+            return
+        fact = self.facts[key] = _PodFacts(pod, self.selects, self.template_selects)
+        self._count(fact, 1)
+
+    def refresh(self, pods: Informer) -> bool:
+        """Recount the pods changed since the last refresh. Returns False when the count no
+        longer agrees with the informer's index (a change no handler reported): the caller
+        must then count afresh."""
+        dirty, self.dirty = self.dirty, set()
+        for key in dirty:
+            self.put(key, pods.get(key))
+        return len(self.facts) == pods.count_index(CONTROLLER_UID_INDEX, self.uid)
+
+    def pods(self, *, selected: bool = True) -> list[Object]:
+        """The active pods (matching the selector, or with `selected=False` not matching it),
+        as last counted, in key order."""
+        return [f.pod for _, f in sorted(self.facts.items()) if f.active and f.selected is selected]
+
+
+@dataclass
+class _Claimed:
+    """The active pods an owner controls in one sync: the counted ones and those adopted now."""
+
+    owned: _OwnedPods
+    adopted: list[Object]
+
+    @property
+    def count(self) -> int:
+        return self.owned.active + len(self.adopted)
+
+    def pods(self) -> list[Object]:
+        """Every one of them (built on demand: only a scale-down or minReadySeconds needs them)."""
+        return self.owned.pods() + self.adopted
+
+    def facts(self) -> list[_PodFacts]:
+        adopted = [_PodFacts(pod, self.owned.selects, self.owned.template_selects) for pod in self.adopted]
+        return [f for f in self.owned.facts.values() if f.active and f.selected] + adopted
 
 
 @dataclass(frozen=True)
@@ -204,9 +286,10 @@ class ReplicaSetController(Controller):
         self.burst_replicas = burst_replicas
         self.expectations = UIDTrackingExpectations(self.clock)
         self.pod_control = PodControl(client, self.recorder)
-        # Per owner key: the facts of its candidate pods at its last sync, by id() of the pod
-        # (each entry holds its pod, so an id is not reused while it is remembered).
-        self._facts: dict[str, dict[int, _PodFacts]] = {}
+        # What each owner's last sync counted of its pods, by owner key and by owner uid (the
+        # pod handlers find it by the uid of the pod's controller).
+        self._owned: dict[str, _OwnedPods] = {}
+        self._owned_by_uid: dict[str, _OwnedPods] = {}
         self.owners = self.informer(self.replica_kind.resource)
         # Its own status writes, read back until the informer delivers them.
         self.owner_writes = MutationCache(self.owners)
@@ -234,8 +317,22 @@ class ReplicaSetController(Controller):
     def _on_owner_delete(self, owner: Object) -> None:
         key = object_key(owner)
         self.expectations.delete(key)
-        self._facts.pop(key, None)
+        self._forget_owned(key)
         self.enqueue(key)
+
+    def _forget_owned(self, key: str) -> None:
+        owned = self._owned.pop(key, None)
+        if owned is not None and self._owned_by_uid.get(owned.uid) is owned:
+            del self._owned_by_uid[owned.uid]
+
+    def _note_changed(self, pod: Object) -> None:
+        """Mark `pod` for a recount by the owner controlling it, if that one counts its pods."""
+        if self._owned_by_uid:
+            ref = controller_of(pod)
+            if ref is not None:
+                owned = self._owned_by_uid.get(ref.get("uid") or "")
+                if owned is not None:
+                    owned.dirty.add(object_key(pod))
 
     def _resolve(self, namespace: str, ref: Object) -> Object | None:
         """The cached owner a controller reference points at, if it is one of ours."""
@@ -260,6 +357,7 @@ class ReplicaSetController(Controller):
         return found
 
     def _on_pod_add(self, pod: Object) -> None:
+        self._note_changed(pod)
         if _meta(pod).get("deletionTimestamp"):
             # Seen for the first time already being deleted (e.g. after a restart).
             self._on_pod_delete(pod)
@@ -279,6 +377,10 @@ class ReplicaSetController(Controller):
     def _on_pod_update(self, old: Object, cur: Object) -> None:
         if _meta(old).get("resourceVersion") == _meta(cur).get("resourceVersion"):
             return
+        # Every new version is counted anew (a scale-down ranks pods by their latest state).
+        self._note_changed(cur)
+        if controller_of(old) != controller_of(cur):
+            self._note_changed(old)
         if not _seen_change(old, cur):
             # Nothing a sync reads of the pod changed (a binding, IPs, container states): a
             # sync now would reach the very decisions and status the last one reached.
@@ -312,6 +414,7 @@ class ReplicaSetController(Controller):
                 self.enqueue(object_key(owner))
 
     def _on_pod_delete(self, pod: Object) -> None:
+        self._note_changed(pod)
         ref = controller_of(pod)
         if ref is None:
             return
@@ -328,10 +431,8 @@ class ReplicaSetController(Controller):
         owner = self.owner_writes.get(key)
         if owner is None:
             self.expectations.delete(key)
-            self._facts.pop(key, None)
+            self._forget_owned(key)
             return None
-        namespace, _ = split_key(key)
-        namespace = namespace or ""
         try:
             selector = self.replica_kind.selector(owner)
         except SelectorError as exc:
@@ -339,46 +440,47 @@ class ReplicaSetController(Controller):
             self.log.error("invalid selector; not syncing", key=key, error=str(exc))
             return None
         needs_sync = self.expectations.satisfied(key)
+        owned = self._owned_pods(key, owner, selector)
         # Only the pods it controls and the orphans of its namespace can be its pods: the
-        # controller-uid index finds them without walking the namespace.
-        terminating: list[Object] | None = [] if self.replica_kind.tracks_terminating else None
-        uid = _meta(owner).get("uid")
-        matches = label_matcher(selector)
-        selector_text = f"{selector.matches_nothing}:{selector}"  # NOTHING and the empty selector print alike
-        known = self._facts.get(key) or {}
-        facts: dict[int, _PodFacts] = {}
-        claimed: list[Object] = []
-        to_claim: list[Object] = []
-        for pod in owned_and_orphans(self.pods, owner):
-            fact = known.get(id(pod))
-            if fact is None or fact.pod is not pod:
-                fact = _PodFacts(pod)
-            facts[id(pod)] = fact
-            if fact.active:
-                # Controlled and matching: claimed as is (what the claim would decide, without
-                # a call); orphans and pods that no longer match go through the claim.
-                if fact.controller_uid == uid and fact.matches(selector_text, matches):
-                    claimed.append(pod)
-                else:
-                    to_claim.append(pod)
-            elif (terminating is not None and fact.terminating and fact.controller_uid == uid
-                  and fact.matches(selector_text, matches)):
-                terminating.append(pod)
-        self._facts[key] = facts
-        pods = claimed + await self._claim_pods(owner, selector, to_claim) if to_claim else claimed
+        # controller-uid index finds them without walking the namespace. Controlled pods that
+        # match are claimed as they are (what the claim would decide, without a call); orphans
+        # and pods that no longer match go through the claim.
+        to_claim = [pod for pod in self.pods.by_index(CONTROLLER_UID_INDEX, orphan_index_key(_meta(owner).get("namespace") or ""))
+                    if is_pod_active(pod)]
+        if owned.mismatched:
+            to_claim = sorted(to_claim + owned.pods(selected=False), key=object_key)
+        claimed = _Claimed(owned, await self._claim_pods(owner, selector, to_claim) if to_claim else [])
 
         manage_error: Exception | None = None
         if needs_sync and not _meta(owner).get("deletionTimestamp"):
             try:
-                await self._manage_replicas(key, owner, pods)
+                await self._manage_replicas(key, owner, claimed)
             except Exception as exc:  # reported in status first, then raised for a retry
                 manage_error = exc
         now = self.clock.time()
-        status = self._calculate_status(owner, pods, terminating, manage_error, now)
+        status = self._calculate_status(owner, claimed, manage_error, now)
         await self._update_status(owner, status)
         if manage_error is not None:
             raise manage_error
-        return self._next_availability_check(owner, pods, now)
+        return self._next_availability_check(owner, claimed, now)
+
+    def _owned_pods(self, key: str, owner: Object, selector: LabelSelector) -> _OwnedPods:
+        """The owner's counted pods, brought up to date; counted afresh for a new owner, a new
+        selector or new template labels."""
+        uid = str(_meta(owner).get("uid") or "")
+        selector_text = f"{selector.matches_nothing}:{selector}"  # NOTHING and the empty selector print alike
+        template_selector = selector_from_set(((_spec(owner).get("template") or {}).get("metadata") or {}).get("labels"))
+        template_text = f"{template_selector.matches_nothing}:{template_selector}"
+        owned = self._owned.get(key)
+        if (owned is not None and owned.uid == uid and owned.selector_text == selector_text
+                and owned.template_text == template_text and owned.refresh(self.pods)):
+            return owned
+        self._forget_owned(key)
+        owned = _OwnedPods(uid, selector_text, label_matcher(selector), template_text, label_matcher(template_selector))
+        for pod_key in self.pods.index_keys(CONTROLLER_UID_INDEX, uid):
+            owned.put(pod_key, self.pods.get(pod_key))
+        self._owned[key] = self._owned_by_uid[uid] = owned
+        return owned
 
     async def _claim_pods(self, owner: Object, selector: LabelSelector, pods: list[Object]) -> list[Object]:
         """The pods this owner controls after adopting matching orphans and releasing owned
@@ -390,11 +492,11 @@ class ReplicaSetController(Controller):
         )
         return await manager.claim(pods)
 
-    async def _manage_replicas(self, key: str, owner: Object, pods: list[Object]) -> None:
-        """Create or delete pods so that `pods` (active, claimed) number spec.replicas.
+    async def _manage_replicas(self, key: str, owner: Object, claimed: _Claimed) -> None:
+        """Create or delete pods so that the claimed (active) pods number spec.replicas.
         Raises the first failure."""
         namespace = _meta(owner).get("namespace") or ""
-        diff = len(pods) - self.replica_kind.replicas(owner)
+        diff = claimed.count - self.replica_kind.replicas(owner)
         if diff < 0:
             count = min(-diff, self.burst_replicas)
             # Expect before acting: the informer may report a pod before create() returns.
@@ -420,7 +522,9 @@ class ReplicaSetController(Controller):
                 raise error
         elif diff > 0:
             count = min(diff, self.burst_replicas)
-            victims = pods_to_delete(pods, count, self.clock.time(), self._indirectly_related_pods(owner))
+            pods = claimed.pods()
+            # Ranking (and the related pods it weighs) only when not every pod goes.
+            victims = pods if count >= len(pods) else pods_to_delete(pods, count, self.clock.time(), self._indirectly_related_pods(owner))
             self.expectations.expect_pod_deletions(key, [object_key(p) for p in victims])
             self.log.debug("too many replicas", key=key, deleting=count)
             errors: list[Exception] = []
@@ -442,57 +546,51 @@ class ReplicaSetController(Controller):
 
     def _indirectly_related_pods(self, owner: Object) -> list[Object]:
         """Pods selected by the owners that share this owner's controller (the ReplicaSets of
-        one Deployment), each once; empty for an owner without a controller."""
+        one Deployment), each once, in key order; empty for an owner without a controller."""
         parent = controller_of(owner)
         if parent is None:
             return []
         namespace = _meta(owner).get("namespace") or ""
-        related: list[Object] = []
-        seen: set[str] = set()
-        candidates = self.pods.by_index(NAMESPACE_INDEX, namespace)
+        matchers: list[Callable[[Any], bool]] = []
         for sibling in self.owners.by_index(NAMESPACE_INDEX, namespace):
             if (controller_of(sibling) or {}).get("uid") != parent.get("uid"):
                 continue
             try:
-                selector = self.replica_kind.selector(sibling)
+                matchers.append(label_matcher(self.replica_kind.selector(sibling)))
             except SelectorError:
                 continue
-            for pod in candidates:
-                uid = _meta(pod).get("uid") or object_key(pod)
-                if uid not in seen and selector.matches(_labels(pod)):
-                    seen.add(uid)
+        related: list[Object] = []
+        if not matchers:
+            return related
+        # One pass over the namespace's pods, whatever the number of siblings.
+        for pod in self.pods.by_index(NAMESPACE_INDEX, namespace):
+            labels = (pod.get("metadata") or {}).get("labels") or {}
+            for matches in matchers:
+                if matches(labels):
                     related.append(pod)
+                    break
         return related
 
     # ------------------------------------------------------------------ status
 
-    def _calculate_status(
-        self, owner: Object, pods: list[Object], terminating: list[Object] | None, error: Exception | None, now: float,
-    ) -> Object:
+    def _calculate_status(self, owner: Object, claimed: _Claimed, error: Exception | None, now: float) -> Object:
         """The status the owner should have (observedGeneration is set on write)."""
         spec = _spec(owner)
         status: Object = dict(owner.get("status") or {})
-        template_selector = selector_from_set(((spec.get("template") or {}).get("metadata") or {}).get("labels"))
-        template_matches = label_matcher(template_selector)
-        template_text = f"template:{template_selector.matches_nothing}:{template_selector}"
-        known = self._facts.get(object_key(owner)) or {}
         min_ready = spec.get("minReadySeconds") or 0
-        fully_labeled = ready = available = 0
-        for pod in pods:
-            fact = known.get(id(pod))
-            if fact is None or fact.pod is not pod:
-                fact = _PodFacts(pod)  # adopted just now (the API's copy), or not remembered
-            if fact.matches(template_text, template_matches):
-                fully_labeled += 1
-            if fact.ready:
-                ready += 1
-                if not min_ready or (fact.ready_since is not None and fact.ready_since + min_ready < now):
-                    available += 1
+        owned = claimed.owned
+        if claimed.adopted or min_ready:
+            facts = claimed.facts()
+            fully_labeled = sum(1 for f in facts if f.fully_labeled)
+            ready = sum(1 for f in facts if f.ready)
+            available = sum(1 for f in facts if f.is_available(min_ready, now))
+        else:
+            fully_labeled, ready, available = owned.fully_labeled, owned.ready, owned.ready
 
         conditions = [dict(c) for c in status.get("conditions") or []]
         failure = next((c for c in conditions if c.get("type") == REPLICA_FAILURE), None)
         if error is not None and failure is None:
-            diff = len(pods) - self.replica_kind.replicas(owner)
+            diff = claimed.count - self.replica_kind.replicas(owner)
             reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
             conditions.append({
                 "type": REPLICA_FAILURE,
@@ -505,14 +603,14 @@ class ReplicaSetController(Controller):
             conditions = [c for c in conditions if c.get("type") != REPLICA_FAILURE]
 
         # On the wire as Kubernetes writes it: replicas always, the other counts when non-zero.
-        status["replicas"] = len(pods)
+        status["replicas"] = claimed.count
         for name, value in (("fullyLabeledReplicas", fully_labeled), ("readyReplicas", ready), ("availableReplicas", available)):
             if value:
                 status[name] = value
             else:
                 status.pop(name, None)
-        if terminating is not None:
-            status["terminatingReplicas"] = len(terminating)
+        if self.replica_kind.tracks_terminating:
+            status["terminatingReplicas"] = owned.terminating
         if conditions:
             status["conditions"] = conditions
         else:
@@ -553,13 +651,13 @@ class ReplicaSetController(Controller):
             obj = {**fresh, "status": status}
         raise AssertionError("unreachable")
 
-    def _next_availability_check(self, owner: Object, pods: list[Object], now: float) -> float | None:
+    def _next_availability_check(self, owner: Object, claimed: _Claimed, now: float) -> float | None:
         """Seconds until the first ready pod becomes available under minReadySeconds, or None."""
         min_ready = _spec(owner).get("minReadySeconds") or 0
         if not min_ready:
             return None
         waits = [
-            wait for pod in pods
+            wait for pod in claimed.pods()
             if not is_pod_available(pod, min_ready, now) and (wait := available_in(pod, min_ready, now)) is not None
         ]
         return min(waits) + AVAILABILITY_SLACK if waits else None

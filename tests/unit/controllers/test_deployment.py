@@ -20,11 +20,12 @@ import pytest
 import structlog
 
 from kube_lite.api.errors import APIError
+from kube_lite.api.patch import PatchError, json_patch
 from kube_lite.client.informer import object_key
 from kube_lite.clock import VirtualClock
 from kube_lite.cluster import Cluster
 from kube_lite.controllers import deploymentutil as du
-from kube_lite.controllers.deployment import DeploymentController
+from kube_lite.controllers.deployment import CONFLICT_RETRY, DeploymentController, replicaset_patch
 from kube_lite.controllers.replicaset import ReplicaSetController
 from tests.unit.controllers.fakes import FakeRecorder
 
@@ -137,6 +138,17 @@ class FakeClient:
                     patch_type: str = "merge") -> Object:
         old = self._existing(kind, namespace, name)
         self.actions.append(("patch", kind, name))
+        if patch_type == "json":
+            # Scaling and annotating a ReplicaSet: tests, then changes of metadata and spec.
+            try:
+                new = json_patch(old, patch)
+            except PatchError as exc:
+                raise APIError(422, "Invalid", "the server rejected our request due to an error in our request",
+                               details={"causes": [{"reason": "UnexpectedServerResponse", "message": exc.message}]}) from None
+            new["status"] = copy.deepcopy(old.get("status") or {})
+            if new.get("spec") != old.get("spec"):
+                new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
+            return self.put(kind, new)
         new = copy.deepcopy(old)
         refs = new["metadata"].setdefault("ownerReferences", [])
         for ref in patch["metadata"].get("ownerReferences", []):
@@ -402,6 +414,65 @@ async def test_rolling_update_respects_surge_and_unavailable() -> None:
     assert d["status"]["updatedReplicas"] == 4 and d["status"]["replicas"] == 4
     progressing = cond(d, "Progressing")
     assert progressing is not None and progressing["reason"] == "NewReplicaSetAvailable"
+
+
+def test_replicaset_patch_tests_uid_and_generation_then_changes_only_what_differs() -> None:
+    rs = {"metadata": {"name": "web-1", "uid": "u1", "generation": 4, "resourceVersion": "17",
+                       "annotations": {du.DESIRED_REPLICAS_ANNOTATION: "3", "a/b~c": "x"}},
+          "spec": {"replicas": 3, "minReadySeconds": 5, "template": {"spec": {}}}, "status": {"replicas": 3}}
+    body = {**rs, "metadata": {**rs["metadata"], "annotations": {du.DESIRED_REPLICAS_ANNOTATION: "4", "new": "y"}},
+            "spec": {"replicas": 4, "template": {"spec": {}}}}
+    assert replicaset_patch(rs, body) == [
+        {"op": "test", "path": "/metadata/uid", "value": "u1"},
+        {"op": "test", "path": "/metadata/generation", "value": 4},
+        {"op": "add", "path": "/metadata/annotations/deployment.kubernetes.io~1desired-replicas", "value": "4"},
+        {"op": "add", "path": "/metadata/annotations/new", "value": "y"},
+        {"op": "remove", "path": "/metadata/annotations/a~1b~0c"},
+        {"op": "remove", "path": "/spec/minReadySeconds"},
+        {"op": "add", "path": "/spec/replicas", "value": 4},
+    ]
+    assert replicaset_patch(rs, rs) == []
+    # No annotations yet: the map is added whole, if still absent.
+    bare = {"metadata": {"name": "web-1", "uid": "u1", "generation": 1}, "spec": {"replicas": 1}}
+    assert replicaset_patch(bare, {**bare, "metadata": {**bare["metadata"], "annotations": {"k": "v"}}})[2:] == [
+        {"op": "test", "path": "/metadata/annotations", "value": None},
+        {"op": "add", "path": "/metadata/annotations", "value": {"k": "v"}},
+    ]
+
+
+async def test_scaling_a_replicaset_ignores_its_status_but_not_its_spec_moving_meanwhile() -> None:
+    env = Env()
+    env.add("deployments", deployment(replicas=4, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}))
+    await converge(env)
+    [old] = env.rss()
+    old_name = old["metadata"]["name"]
+    env.edit("web", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(image="nginx:1.28"))
+
+    # The ReplicaSet controller writes the old ReplicaSet's status after the informer last
+    # delivered it (a pod restarted, say): Kubernetes' Update would meet a 409 here.
+    stored = env.client.stored("replicasets", old_name)
+    stored["status"] = {**stored["status"], "readyReplicas": 4}
+    stored["metadata"]["resourceVersion"] = str(next(env.client._rv))
+    assert await env.sync() is None
+    assert env.client.stored("replicasets", old_name)["spec"]["replicas"] == 3
+    assert env.client.stored("replicasets", old_name)["status"]["readyReplicas"] == 4  # its status is not written
+
+    # A spec the sync has not seen (someone scaled the ReplicaSet): the patch is refused, the
+    # key comes back soon, and nothing is written over the newer spec.
+    env.run_replicasets()
+    new_name = f"web-{du.compute_hash(env.deployment()['spec']['template'])}"
+    stored = env.client.stored("replicasets", new_name)
+    assert stored["spec"]["replicas"] == 1  # the sync would scale it up to 2
+    stored["spec"]["replicas"] = 0
+    stored["metadata"]["generation"] += 1
+    stored["metadata"]["resourceVersion"] = str(next(env.client._rv))
+    assert await env.controller.reconcile("default/web") == CONFLICT_RETRY
+    assert env.client.stored("replicasets", new_name)["spec"]["replicas"] == 0
+    assert env.recorder.events[-1][2].startswith("Scaled down replica set")  # no "Scaled up" recorded
+    env.refresh()
+    await converge(env)
+    assert env.client.stored("replicasets", old_name)["spec"]["replicas"] == 0
+    assert env.client.stored("replicasets", new_name)["spec"]["replicas"] == 4
 
 
 async def test_rolling_update_scales_unhealthy_old_replicas_down_first() -> None:

@@ -145,6 +145,27 @@ def test_owner_references_changes_move_edges() -> None:
     assert graph.dependents("pb") == []
 
 
+def test_updates_that_leave_references_finalizers_and_deletion_alone_change_nothing() -> None:
+    gc = GarbageCollector(None, VirtualClock(), resources=[])  # type: ignore[arg-type]
+    gc._observe(cm("a", "pa"))  # noqa: SLF001 - the informer handlers, called as an informer would
+    gc._observe(cm("b", "pb"))  # noqa: SLF001
+    child = cm("child", "c1", owner("a", "pa"))
+    gc._observe(child)  # noqa: SLF001
+    node = gc.graph.nodes["c1"]
+    # A data (or status) change: the graph keeps its node, no work is queued.
+    gc._observe_update(child, {**child, "data": {"k": "v"}})  # noqa: SLF001
+    assert gc.graph.nodes["c1"] is node and gc.queue.is_idle()
+    # A reference that moves is seen, as before.
+    moved = cm("child", "c1", owner("b", "pb"))
+    gc._observe_update(child, moved)  # noqa: SLF001
+    assert gc.graph.dependents("pa") == [] and [d.ref.uid for d in gc.graph.dependents("pb")] == ["c1"]
+    assert gc.queue.is_idle()
+    # So is a deletion with an orphan finalizer, which asks to orphan.
+    orphaning = cm("child", "c1", owner("b", "pb"), deletionTimestamp="2024-01-01T00:00:00Z", finalizers=["orphan"])
+    gc._observe_update(moved, orphaning)  # noqa: SLF001
+    assert gc.graph.nodes["c1"].being_deleted and not gc.queue.is_idle()
+
+
 def test_owner_reference_parsing_skips_malformed_entries() -> None:
     obj = cm("x", "u", {"kind": "ConfigMap", "name": "no-uid"}, "not a dict",  # type: ignore[arg-type]
              owner("p", "p1", block=True))

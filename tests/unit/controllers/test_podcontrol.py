@@ -135,6 +135,41 @@ async def test_gone_objects_are_no_failure_but_other_errors_are_after_trying_eve
     assert [name for _, _, name, _ in client.actions] == ["web", "gone", "replaced", "broken", "fine"]
 
 
+async def test_finalizers_come_with_an_adoption_and_go_with_a_release() -> None:
+    client = FakeClient(owner=OWNER)
+    refs = ControllerRefManager(
+        client, OWNER, from_label_selector(OWNER["spec"]["selector"]), api_version="apps/v1", kind="ReplicaSet",  # type: ignore[arg-type]
+        owner_resource="replicasets", finalizers=("batch.kubernetes.io/job-tracking",),
+    )
+    orphan = pod("orphan")
+    before = copy.deepcopy(orphan)
+    claimed = await refs.claim([orphan, pod("relabelled", owner="rs-1", labels={})])
+    adopt, release = client.actions[1][3]["metadata"], client.actions[2][3]["metadata"]
+    assert adopt["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+    assert release["$deleteFromPrimitiveList/finalizers"] == ["batch.kubernetes.io/job-tracking"]
+    # The API's answer is used when it is the object; its uid is what this fake answers with.
+    assert claimed[0]["metadata"]["ownerReferences"][0]["uid"] == "rs-1"
+    assert orphan == before  # the cached object is left alone
+
+
+async def test_an_adopted_object_the_answer_does_not_show_is_what_the_patch_makes_of_it() -> None:
+    class TerseClient(FakeClient):
+        async def patch(self, kind: str, name: str, patch: Object, *, namespace: str | None = None,
+                        patch_type: str = "merge") -> Object:
+            self.actions.append(("patch", kind, name, patch))
+            return {}
+
+    client = TerseClient(owner=OWNER)
+    refs = ControllerRefManager(
+        client, OWNER, from_label_selector(OWNER["spec"]["selector"]), api_version="apps/v1", kind="ReplicaSet",  # type: ignore[arg-type]
+        owner_resource="replicasets", finalizers=("f",),
+    )
+    orphan = pod("orphan")
+    (adopted,) = await refs.claim([orphan])
+    assert adopted["metadata"]["ownerReferences"] == [refs.ref] and adopted["metadata"]["finalizers"] == ["f"]
+    assert "ownerReferences" not in orphan["metadata"] and "finalizers" not in orphan["metadata"]
+
+
 async def test_own_writes_are_read_until_the_informer_catches_up() -> None:
     clock = VirtualClock()
     informer = Informer(None, "replicasets", clock=clock)  # type: ignore[arg-type]

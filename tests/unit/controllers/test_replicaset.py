@@ -18,10 +18,13 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kube_lite.api.errors import APIError
 from kube_lite.client.client import WatchEvent
 from kube_lite.client.events import EventRecorder
+from kube_lite.client.informer import object_key
 from kube_lite.clock import VirtualClock
 from kube_lite.cluster import Cluster
 from kube_lite.controllers.podcontrol import (
@@ -508,6 +511,53 @@ def replication_controller(replicas: int = 2) -> Object:
         "spec": {"replicas": replicas, "selector": {"app": "web"},
                  "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}},
     }
+
+
+_POD_CHANGE = st.tuples(
+    st.integers(0, 2),  # which pod
+    st.sampled_from(["put", "put", "put", "remove", "sync"]),
+    st.sampled_from(["ours", "ours", "other", "orphan"]),  # its controller
+    st.sampled_from([{"app": "web", "v": "1"}, {"app": "web"}, {"app": "db"}]),  # its labels
+    st.booleans(),  # ready
+    st.sampled_from(["Running", "Running", "Succeeded"]),
+    st.booleans(),  # being deleted
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_POD_CHANGE, max_size=30))
+def test_counts_kept_between_syncs_are_those_counted_afresh(changes: list[tuple[Any, ...]]) -> None:
+    """Whatever pod events came between syncs, the counts a sync starts from are the ones it
+    would count from the informer's cache afresh."""
+    owner = replicaset()
+    owner["spec"]["template"]["metadata"]["labels"] = {"app": "web", "v": "1"}
+    ctrl, _, _, _ = make(owners=[owner])
+    ctrl.owners._upsert("default/web", owner)
+    selector = ctrl.replica_kind.selector(owner)
+    refs = {"ours": rs_ref(), "other": rs_ref("db", uid="db-uid"), "orphan": None}
+
+    def afresh() -> tuple[Any, ...]:
+        owned = ctrl._owned_pods("default/web", owner, selector)
+        counted = (owned.active, owned.fully_labeled, owned.ready, owned.terminating, owned.mismatched,
+                   [object_key(p) for p in owned.pods()], [object_key(p) for p in owned.pods(selected=False)])
+        ctrl._forget_owned("default/web")
+        fresh = ctrl._owned_pods("default/web", owner, selector)
+        assert counted == (fresh.active, fresh.fully_labeled, fresh.ready, fresh.terminating, fresh.mismatched,
+                           [object_key(p) for p in fresh.pods()], [object_key(p) for p in fresh.pods(selected=False)])
+        return counted
+
+    for rv, (index, op, ref, labels, ready, phase, deleting) in enumerate(changes, start=100):
+        key = f"default/p{index}"
+        if op == "sync":
+            afresh()
+        elif op == "remove":
+            ctrl.pods._remove(key)
+        else:
+            obj = pod(f"p{index}", labels=dict(labels), owner=refs[ref], ready_since=0.0 if ready else None, phase=phase,
+                      deleting=deleting)
+            obj["metadata"]["resourceVersion"] = str(rv)
+            ctrl.pods._upsert(key, obj)
+    afresh()
 
 
 async def test_replication_controller_uses_its_label_map_and_a_v1_owner_reference() -> None:
