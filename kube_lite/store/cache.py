@@ -1,19 +1,23 @@
 """The watch cache: the API server's in-memory view of the backend.
 
 One backend watch on the whole ``/registry/`` prefix feeds a `ResourceCache` per resource (the
-second segment of the key). Each cache holds the latest object of every key, decoded once and
-encoded once with its resourceVersion, and a window of recent events, so that gets, lists and
-watches are served without reading the backend. Watchers are filtered per namespace in the
-dispatch loop and each has a bounded buffer: a watcher that cannot keep up is closed (the client
-re-watches), never buffered without bound.
+second segment of the key). Each cache holds the latest object of every key and a window of
+recent events, so that gets, lists and watches are served without reading the backend. An object
+is held as its JSON (the backend's own bytes, see `CachedObject`) and the few attributes that
+selectors and indexes read; its decoded dict is made on demand and only the last ones decoded
+stay (`DecodedObjects`), so a large cluster costs little more than its JSON. Watchers are
+filtered per namespace in the dispatch loop and each has a bounded buffer: a watcher that cannot
+keep up is closed (the client re-watches), never buffered without bound.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -44,28 +48,178 @@ def object_key(resource: str, namespace: str | None, name: str) -> str:
     return f"{ROOT}{resource}/{name}"
 
 
-@dataclass(slots=True)
-class CachedObject:
-    """An object as served: the decoded dict and its JSON, both with resourceVersion set."""
+# Where a stored value's metadata object opens, when the value starts as the registry writes
+# every built-in kind (type meta, then metadata): the resourceVersion is spliced in there.
+_METADATA_OPENS = re.compile(rb'\{(?:"apiVersion":"[^"\\]*",)?(?:"kind":"[^"\\]*",)?"metadata":\{')
+_CLOSE_BRACE = ord("}")
+_NO_LABELS: dict[str, str] = {}  # shared by every object without labels: never mutate
+_intern = sys.intern
 
-    key: str
-    namespace: str
-    obj: dict[str, Any]
-    raw: bytes
-    revision: int
+
+class _HeadMeta(msgspec.Struct, gc=False):
+    labels: dict[str, str] | None = None
+    resourceVersion: Any = msgspec.UNSET
+
+
+class _HeadSpec(msgspec.Struct, gc=False):
+    nodeName: Any = None
+
+
+class _Head(msgspec.Struct, gc=False):
+    """The part of a stored object that `CachedObject` keeps besides its JSON."""
+
+    metadata: _HeadMeta | None = None
+    spec: _HeadSpec | None = None
+
+
+_decode_head = msgspec.json.Decoder(_Head).decode
+
+
+class DecodedObjects:
+    """The decoded dicts of the `size` objects of one resource decoded last (FIFO).
+
+    A cached object keeps only its JSON; `CachedObject.obj` decodes it on demand and hands the
+    object to its resource's `DecodedObjects`, which drops the oldest dict once more than
+    `size` are held. So the objects just read (by the watch dispatch's field selectors, by
+    the writes that follow) and the few small objects read on every request (namespaces,
+    priority classes) stay decoded, and memory does not grow with the number of objects."""
+
+    __slots__ = ("_held", "size")
+
+    def __init__(self, size: int = 1024) -> None:
+        self._held: deque[CachedObject] = deque()
+        self.size = size
+
+    def hold(self, cached: CachedObject) -> None:
+        held = self._held
+        held.append(cached)
+        if len(held) > self.size:
+            held.popleft()._obj = None
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
+class CachedObject:
+    """An object as served, with resourceVersion set, held compactly: its JSON and the few
+    attributes selectors and indexes read (labels, namespace, spec.nodeName); the decoded dict
+    is made on demand (`obj`, shared and read-only; `decode()` for a private copy).
+
+    The JSON is the backend's stored value itself (the same bytes object the backend keeps)
+    plus the offset where ``"resourceVersion":"N",`` belongs, so holding it costs nothing more
+    than the backend already holds; `raw` splices the revision in. Values that do not start
+    as the registry writes them (type meta, then metadata, no resourceVersion stored) are
+    re-encoded once instead, and `raw` is then that encoding (`_at` -1)."""
+
+    __slots__ = ("key", "namespace", "revision", "labels", "node", "_data", "_at", "_obj", "_home")
+
+    def __init__(
+        self,
+        key: str,
+        namespace: str,
+        revision: int,
+        data: bytes,
+        at: int,
+        labels: dict[str, str],
+        node: str,
+        obj: dict[str, Any] | None = None,
+        home: DecodedObjects | None = None,
+    ) -> None:
+        self.key = key
+        self.namespace = namespace
+        self.revision = revision
+        self.labels = labels
+        self.node = node  # spec.nodeName, "" when unset
+        self._data = data
+        self._at = at
+        self._obj = obj
+        self._home = home
+        if obj is not None and home is not None:
+            home.hold(self)
+
+    def __repr__(self) -> str:
+        return f"CachedObject({self.key!r}, revision={self.revision})"
 
     @classmethod
-    def from_value(cls, key: str, value: bytes, revision: int) -> CachedObject:
-        obj = _decode(value)
+    def from_value(cls, key: str, value: bytes, revision: int, home: DecodedObjects | None = None) -> CachedObject:
+        """The object stored as `value` (JSON without resourceVersion) at `revision`. Raises
+        msgspec.DecodeError when the value is not JSON.
+
+        Only what the cache keeps is decoded (labels, spec.nodeName): a third of the cost of
+        decoding the whole object, and none of its garbage."""
+        try:
+            head = _decode_head(value)
+        except msgspec.ValidationError:  # an odd shape: decoded whole below
+            head = None
+        meta = head.metadata if head is not None else None
+        opens = _METADATA_OPENS.match(value) if meta is not None and meta.resourceVersion is msgspec.UNSET else None
+        if opens is None:
+            obj = _decode(value)
+            full = obj.get("metadata")
+            if full is None:
+                full = obj["metadata"] = {}
+            full["resourceVersion"] = str(revision)
+            return cls._of(key, _namespace_of(key), revision, _encode(obj), -1, obj, home)
+        assert head is not None and meta is not None
+        node = head.spec.nodeName if head.spec is not None else None
+        return cls(
+            key, _namespace_of(key), revision, value, opens.end(), meta.labels or _NO_LABELS,
+            _intern(node) if isinstance(node, str) else "", None, home,
+        )
+
+    @classmethod
+    def from_obj(cls, key: str, namespace: str, obj: dict[str, Any], revision: int, home: DecodedObjects | None = None) -> CachedObject:
+        """An object from its decoded form, which already carries its resourceVersion."""
+        return cls._of(key, namespace, revision, _encode(obj), -1, obj, home)
+
+    @classmethod
+    def _of(
+        cls, key: str, namespace: str, revision: int, data: bytes, at: int, obj: dict[str, Any], home: DecodedObjects | None
+    ) -> CachedObject:
         meta = obj.get("metadata")
-        if meta is None:
+        labels = (meta.get("labels") if isinstance(meta, dict) else None) or _NO_LABELS
+        return cls(key, namespace, revision, data, at, labels, _intern(_node_of(obj)), obj, home)
+
+    def at_revision(self, revision: int) -> CachedObject:
+        """This object as of `revision` (a delete's): the same JSON, shared, with another
+        resourceVersion."""
+        if self._at >= 0:
+            return CachedObject(self.key, self.namespace, revision, self._data, self._at, self.labels, self.node, None, self._home)
+        obj = self.decode()
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
             meta = obj["metadata"] = {}
         meta["resourceVersion"] = str(revision)
-        return cls(key, split_key(key)[1], obj, _encode(obj), revision)
+        return CachedObject.from_obj(self.key, self.namespace, obj, revision, self._home)
 
     @property
-    def labels(self) -> dict[str, str]:
-        return self.obj["metadata"].get("labels") or {}
+    def raw(self) -> bytes:
+        """The JSON, resourceVersion included (a new bytes object per call unless `_at` is -1)."""
+        at = self._at
+        data = self._data
+        if at < 0:
+            return data
+        if data[at] == _CLOSE_BRACE:  # "metadata":{} with nothing to separate from
+            return data[:at] + b'"resourceVersion":"%d"' % self.revision + data[at:]
+        return data[:at] + b'"resourceVersion":"%d",' % self.revision + data[at:]
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        """The decoded object: shared with every other reader, so never mutate it."""
+        obj = self._obj
+        if obj is None:
+            obj = self._obj = _decode(self.raw)
+            if self._home is not None:
+                self._home.hold(self)
+        return obj
+
+    def decode(self) -> dict[str, Any]:
+        """A fresh decoded copy, the caller's to change (cheaper than a deep copy of `obj`)."""
+        return _decode(self.raw)
+
+
+def _namespace_of(key: str) -> str:
+    return _intern(split_key(key)[1])
 
 
 @dataclass(slots=True)
@@ -76,7 +230,7 @@ class CacheEvent:
     type: str  # ADDED, MODIFIED, DELETED
     obj: CachedObject
     prev: CachedObject | None
-    _lines: dict[str, bytes] = field(default_factory=dict)
+    _lines: dict[str, bytes] | None = None
 
     @property
     def revision(self) -> int:
@@ -84,9 +238,12 @@ class CacheEvent:
 
     def line(self, type_: str) -> bytes:
         """The watch stream line for this event seen as `type_` (encoded once per type)."""
-        line = self._lines.get(type_)
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        line = lines.get(type_)
         if line is None:
-            line = self._lines[type_] = b'{"type":"%s","object":%s}\n' % (type_.encode(), self.obj.raw)
+            line = lines[type_] = b'{"type":"%s","object":%s}\n' % (type_.encode(), self.obj.raw)
         return line
 
 
@@ -94,9 +251,10 @@ Filter = Callable[[CachedObject], bool]
 
 
 def _node_of(obj: dict[str, Any]) -> str:
-    """spec.nodeName as a field selector reads it ("" when unset)."""
+    """spec.nodeName, the key of the node index ("" when unset or not a string)."""
     spec = obj.get("spec")
-    return (spec.get("nodeName") or "") if isinstance(spec, dict) else ""
+    node = spec.get("nodeName") if isinstance(spec, dict) else None
+    return node if isinstance(node, str) else ""
 
 
 class Watcher:
@@ -206,9 +364,10 @@ class Watcher:
 class ResourceCache:
     """Latest objects and recent events of one resource."""
 
-    def __init__(self, resource: str, start_revision: int, capacity: int) -> None:
+    def __init__(self, resource: str, start_revision: int, capacity: int, decoded: int = 1024) -> None:
         self.resource = resource
         self.objects: dict[str, CachedObject] = {}
+        self.decoded = DecodedObjects(decoded)
         self._events: deque[CacheEvent] = deque()
         self._capacity = capacity
         # Every event with revision > window_start is in _events.
@@ -291,15 +450,17 @@ class ResourceCache:
         kv = event.kv
         prev = self.objects.get(kv.key)
         if event.type is EventType.DELETE:
-            base = prev.obj if prev is not None else _decode(event.prev_kv.value) if event.prev_kv else {}
-            obj = dict(base)
-            obj["metadata"] = dict(base.get("metadata") or {})
-            obj["metadata"]["resourceVersion"] = str(kv.mod_revision)
-            cached = CachedObject(kv.key, split_key(kv.key)[1], obj, _encode(obj), kv.mod_revision)
+            if prev is not None:
+                cached = prev.at_revision(kv.mod_revision)
+            elif event.prev_kv is not None:
+                cached = CachedObject.from_value(kv.key, event.prev_kv.value, kv.mod_revision, self.decoded)
+            else:
+                obj = {"metadata": {"resourceVersion": str(kv.mod_revision)}}
+                cached = CachedObject.from_obj(kv.key, _namespace_of(kv.key), obj, kv.mod_revision, self.decoded)
             self.objects.pop(kv.key, None)
             cev = CacheEvent("DELETED", cached, prev)
         else:
-            cached = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+            cached = CachedObject.from_value(kv.key, kv.value, kv.mod_revision, self.decoded)
             self.objects[kv.key] = cached
             cev = CacheEvent("MODIFIED" if prev is not None else "ADDED", cached, prev)
         self._events.append(cev)
@@ -312,7 +473,7 @@ class ResourceCache:
             for watcher in list(group):
                 watcher.offer(cev)
         if self._by_node:
-            nodes = {_node_of(cached.obj)} if prev is None else {_node_of(cached.obj), _node_of(prev.obj)}
+            nodes = {cached.node} if prev is None else {cached.node, prev.node}
             for node in nodes:
                 for watcher in list(self._by_node.get(node, ())):
                     if not watcher.namespace or watcher.namespace == cached.namespace:
@@ -356,8 +517,8 @@ class WatchCache:
             cache.objects.clear()
             cache.close_watchers()
         for kv in result.kvs:
-            resource = split_key(kv.key)[0]
-            self.cache(resource).objects[kv.key] = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+            cache = self.cache(split_key(kv.key)[0])
+            cache.objects[kv.key] = CachedObject.from_value(kv.key, kv.value, kv.mod_revision, cache.decoded)
         for cache in self._caches.values():
             cache._events.clear()
             cache.window_start = result.revision

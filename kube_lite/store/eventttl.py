@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+import msgspec
 import structlog
 
 from kube_lite.api import errors
 from kube_lite.api.registry import KindInfo
 from kube_lite.clock import Clock
+from kube_lite.store.cache import CachedObject, split_key
 from kube_lite.store.registry import Registry
 
 log = structlog.get_logger(__name__)
@@ -39,18 +41,52 @@ def last_update(event: dict[str, Any]) -> float | None:
     return max(known) if known else None
 
 
+class _Series(msgspec.Struct, gc=False):
+    lastObservedTime: Any = None
+
+
+class _Meta(msgspec.Struct, gc=False):
+    creationTimestamp: Any = None
+
+
+class _Times(msgspec.Struct, gc=False):
+    """The fields `last_update` reads: decoding only these skips the rest of an event."""
+
+    lastTimestamp: Any = None
+    eventTime: Any = None
+    series: _Series | None = None
+    metadata: _Meta | None = None
+
+
+def _last_update_of(cached: CachedObject) -> float | None:
+    try:
+        times = _decode_times(cached.raw)
+    except msgspec.ValidationError:  # an odd shape: read it as a whole, as `last_update` does
+        return last_update(cached.obj)
+    found = [
+        _parse(times.lastTimestamp),
+        _parse(times.eventTime),
+        _parse(times.series.lastObservedTime if times.series is not None else None),
+        _parse(times.metadata.creationTimestamp if times.metadata is not None else None),
+    ]
+    known = [t for t in found if t is not None]
+    return max(known) if known else None
+
+
+_decode_times = msgspec.json.Decoder(_Times).decode
+
+
 async def sweep(registry: Registry, events: KindInfo, clock: Clock, ttl: float = EVENT_TTL) -> int:
     """Delete every event not updated for `ttl` seconds; return how many went."""
     now = clock.time()
     expired = [
-        cached.obj for cached in registry.cache.cache("events").list("")
-        if (updated := last_update(cached.obj)) is not None and now - updated >= ttl
+        cached for cached in registry.cache.cache("events").list("")
+        if (updated := _last_update_of(cached)) is not None and now - updated >= ttl
     ]
-    for event in expired:
-        meta = event["metadata"]
+    for cached in expired:
         try:
-            await registry.delete(events, meta.get("namespace", ""), meta["name"],
-                                  options={"preconditions": {"resourceVersion": meta.get("resourceVersion")}})
+            await registry.delete(events, cached.namespace, split_key(cached.key)[2],
+                                  options={"preconditions": {"resourceVersion": str(cached.revision)}})
         except errors.APIError:
             pass  # updated meanwhile (its TTL restarted) or gone already
     if expired:

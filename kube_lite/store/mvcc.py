@@ -152,6 +152,9 @@ class Keyspace:
                     outcomes.append(RevisionMismatchError(key, op.expected, cur))
                     continue
                 rev += 1
+                # The key's string as first stored, not the caller's equal copy: every version
+                # the history keeps then shares one.
+                key = cur.key
                 if kind is WriteKind.UPDATE:
                     kv = KeyValue(key, op.value, cur.create_revision, rev, cur.version + 1)
                     event = Event(put, kv, cur)

@@ -3,8 +3,8 @@
 Objects travel as plain JSON dicts (so custom resources need no Struct); the per-kind typed
 work (defaulting, validation) happens in admission plugins. Reads come from the watch cache;
 writes go to the backend with compare-and-swap on the stored revision, which is the object's
-resourceVersion. Stored values carry no resourceVersion: it is the key's mod revision, set when
-the watch cache decodes the value.
+resourceVersion. Stored values carry no resourceVersion: it is the key's mod revision, which the
+watch cache writes into the JSON it serves (`CachedObject`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from kube_lite.store.backend import (
     KeyNotFoundError,
     RevisionMismatchError,
 )
-from kube_lite.store.cache import CachedObject, WatchCache, object_key
+from kube_lite.store.cache import CachedObject, DecodedObjects, WatchCache, object_key
 from kube_lite.store.strategy import strategy_for
 
 log = structlog.get_logger(__name__)
@@ -314,12 +314,14 @@ class Registry:
         items: list[CachedObject] = []
         more = False
         count = 0
+        # The page's objects keep only their JSON, as the watch cache's do, once past the last few.
+        decoded = DecodedObjects()
         try:
             while True:
                 want = (limit - len(items)) if limit else 0
                 page = await self.backend.range(prefix, start=start, limit=max(want, 100) if limit else 0, revision=revision)
                 for kv in page.kvs:
-                    obj = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+                    obj = CachedObject.from_value(kv.key, kv.value, kv.mod_revision, decoded)
                     if matches is None or matches(obj):
                         items.append(obj)
                     start = kv.key + "\x00"
@@ -483,7 +485,7 @@ class Registry:
         meta = new["metadata"]  # admission may have replaced it
         _drop_empty_meta(new)
         if new == old:
-            return copy.deepcopy(old)
+            return current.decode()
         if dry_run:
             return new
         key = self._key(kind, namespace, name)
@@ -512,7 +514,7 @@ class Registry:
         on conflicts unless the patch itself names a resourceVersion."""
         for _ in range(MAX_PATCH_RETRIES):
             current = await self.get(kind, namespace, name)
-            patched = apply(copy.deepcopy(current.obj))
+            patched = apply(current.decode())
             if not isinstance(patched, dict) or not isinstance(patched.get("metadata", {}), dict):
                 raise errors.bad_request("the patch produced an object that is not a JSON object")
             self._type_meta(kind, patched)
@@ -547,7 +549,7 @@ class Registry:
         options = options or {}
         for _ in range(MAX_PATCH_RETRIES):
             current = await self.get(kind, namespace, name)
-            obj = copy.deepcopy(current.obj)
+            obj = current.decode()
             meta = obj["metadata"]
             pre = options.get("preconditions") or {}
             if pre.get("uid") and pre["uid"] != meta.get("uid"):

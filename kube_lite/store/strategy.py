@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from kube_lite.api.registry import KindInfo
     from kube_lite.store.admission import UserInfo
 
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
 # Groups whose resources are stored under their plural alone (as Kubernetes does); custom
 # resources are stored under "<plural>.<group>" so that no two kinds share a key segment.
 _BUILTIN_GROUPS = {
@@ -38,6 +41,12 @@ _BUILTIN_GROUPS = {
     "certificates.k8s.io",
     "apiextensions.k8s.io",
 }
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (a stored object or part of one), through msgspec: about ten
+    times faster than copy.deepcopy for an object of a few kilobytes."""
+    return _decode(_encode(value))
 
 
 class Strategy:
@@ -67,8 +76,7 @@ class Strategy:
             return cached
         from kube_lite.store.cache import CachedObject
 
-        external = self.to_external(cached.obj)
-        return CachedObject(cached.key, cached.namespace, external, _encode(external), cached.revision)
+        return CachedObject.from_obj(cached.key, cached.namespace, self.to_external(cached.obj), cached.revision)
 
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         """Reset what a client may not set on create (status, for kinds with a status
@@ -83,7 +91,7 @@ class Strategy:
         """The object to store: the main resource keeps the old status; the status subresource
         keeps everything but the status (and metadata labels/annotations) from the old."""
         if subresource == "status":
-            merged = copy.deepcopy(old)
+            merged = json_copy(old)
             if "status" in new:
                 merged["status"] = new["status"]
             else:
@@ -94,7 +102,7 @@ class Strategy:
             return merged
         if self.has_status:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = json_copy(old["status"])
             else:
                 new.pop("status", None)
         return new
@@ -255,8 +263,6 @@ def _fold_string_data(obj: dict[str, Any]) -> None:
             data[k] = base64.b64encode(str(v).encode()).decode()
         obj["data"] = data
 
-
-_encode = msgspec.json.encode
 
 # core/v1 Event field <-> events.k8s.io/v1 Event field (same meaning, renamed).
 _EVENT_RENAMES = (
