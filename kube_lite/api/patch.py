@@ -772,17 +772,22 @@ def _merge_list(
 
 def _reorder_primitive_list(original: list[Any], order: list[Any]) -> list[Any]:
     """Reorder a primitive list by `$setElementOrder` alone. Unlike a merge, this keeps
-    duplicates: the copies of a value move together, as in Kubernetes."""
+    duplicates: the copies of a value move together, as in Kubernetes, where an element's
+    place in the server's list is where its value first occurs (so the server-only copies of
+    a value are gathered at its first occurrence too)."""
     rank: dict[tuple[str, Any], int] = {}
     for value in order:
         key = _order_key(value)
         if key is not None:
             rank.setdefault(key, len(rank))
     keys = [_primitive_key(v) for v in original]
+    first_at: dict[tuple[str, Any], int] = {}
+    for i, k in enumerate(keys):
+        first_at.setdefault(k, i)
     named = sorted((i for i, k in enumerate(keys) if k in rank), key=lambda i: rank[keys[i]])
-    chosen = set(named)
-    first = [(i, original[i]) for i in named]
-    second = [(i, v) for i, v in enumerate(original) if i not in chosen]
+    server_only = sorted((i for i, k in enumerate(keys) if k not in rank), key=lambda i: first_at[keys[i]])
+    first = [(first_at[keys[i]], original[i]) for i in named]
+    second = [(first_at[keys[i]], original[i]) for i in server_only]
     return _interleave(first, second)
 
 

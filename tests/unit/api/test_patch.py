@@ -312,6 +312,16 @@ class TestStrategicDirectives:
         patch = {"spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "$patch": "delete"}]}]}}
         assert smp(original, patch)["spec"]["containers"][0]["ports"] == [{"containerPort": 81}]
 
+    def test_set_element_order_alone_gathers_duplicates_at_their_first_occurrence(self) -> None:
+        # Found by the kubectl oracle below: an element's place in the server's list is where
+        # its value first occurs, so copies of a value end up side by side (and an order that
+        # names only "x" does not move it before the server's earlier "y"). `kubectl patch
+        # --local` answers ["y", "y", "x"] for each of these orders.
+        original = pod({"containers": [{"name": "c", "image": "x", "command": ["y", "x", "y"]}]})
+        for order in ([], ["x"], ["y"]):
+            patch = {"spec": {"containers": [{"name": "c", "$setElementOrder/command": order}]}}
+            assert smp(original, patch)["spec"]["containers"][0]["command"] == ["y", "y", "x"]
+
     def test_delete_then_add_the_same_key(self) -> None:
         original = pod({"containers": containers("a", "b")})
         for patch in (
