@@ -26,7 +26,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 test: venv system-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest --hypothesis-profile=ci
 
 bench: venv system-deps
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

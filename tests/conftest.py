@@ -27,3 +27,15 @@ def _plain_logs() -> None:
 
 
 _plain_logs()
+
+
+def _hypothesis_profiles() -> None:
+    """`make test` (and so CI) runs hypothesis with `--hypothesis-profile=ci`: the same examples
+    every run, so a landing is never decided by the luck of a seed. Running pytest directly
+    explores new random examples (and keeps failures in .hypothesis/ to replay)."""
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+
+
+_hypothesis_profiles()
