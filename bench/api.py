@@ -20,7 +20,9 @@ wrk (`--driver python` or wrk missing), several processes of raw asyncio HTTP/1.
 List: a fresh SQLite server is filled with `--list-pods` pods (the same pod as above), then
 GET /api/v1/pods is timed (request sent to last byte received, one keep-alive connection,
 `--list-gets` times) as JSON, as a Table (Accept: application/json;as=Table;v=v1;g=meta.k8s.io,
-as kubectl asks) and paginated with limit=500 as kubectl does (all pages, total time).
+as kubectl asks), with a field selector (`status.phase!=Failed`, as the scheduler's selects: every pod
+matches, so the answer is the JSON list's) and paginated with limit=500 as kubectl does (all pages,
+total time). Then one pod is read `--gets` times over the same connection: the median GET latency.
 
 Figures are medians over runs; each run's latency percentiles come from wrk (no coordinated-
 omission correction: latency is per request on a busy connection). `server_cpu` is the server
@@ -269,6 +271,7 @@ def list_phase(args: argparse.Namespace) -> dict[str, Any]:
                 await _timed_get(conn, "/api/v1/pods", json_h)  # warm caches and connection
                 json_t: list[float] = []
                 table_t: list[float] = []
+                field_t: list[float] = []
                 paged_t: list[float] = []
                 sizes: dict[str, int] = {}
                 count = 0
@@ -280,15 +283,25 @@ def list_phase(args: argparse.Namespace) -> dict[str, Any]:
                     t, table_body = await _timed_get(conn, "/api/v1/pods", table_h)
                     table_t.append(t)
                     sizes["table_bytes"] = len(table_body)
+                    t, _ = await _timed_get(conn, "/api/v1/pods?fieldSelector=status.phase%21%3DFailed", json_h)
+                    field_t.append(t)
                     t, count = await _paged_list(conn, json_h, 500)
                     paged_t.append(t)
                 items = len(json.loads(table_body).get("rows") or []) if table_body else 0
+                get_t: list[float] = []
+                if created:
+                    one = "/api/v1/namespaces/bench-list/pods/list-0"
+                    for _ in range(args.gets):
+                        t, _ = await _timed_get(conn, one, json_h)
+                        get_t.append(t)
             finally:
                 await conn.close()
             return {
                 "pods": created,
                 "json_ms": median([t * 1000 for t in json_t]),
                 "table_ms": median([t * 1000 for t in table_t]),
+                "field_selector_ms": median([t * 1000 for t in field_t]),
+                "get_us": median([t * 1e6 for t in get_t]) if get_t else None,
                 "paged_limit500_ms": median([t * 1000 for t in paged_t]),
                 "json_min_ms": round(min(json_t) * 1000, 2),
                 "table_rows": items,
@@ -300,7 +313,8 @@ def list_phase(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = cpu_seconds(server.pid)
         out = asyncio.run(measure())
         out["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu0, 2)
-        log(f"list {created} pods: json {out['json_ms']} ms, table {out['table_ms']} ms, paged {out['paged_limit500_ms']} ms")
+        log(f"list {created} pods: json {out['json_ms']} ms, table {out['table_ms']} ms, field selector {out['field_selector_ms']} ms, "
+            f"paged {out['paged_limit500_ms']} ms, GET {out['get_us']} us")
         return out
 
 
@@ -351,6 +365,7 @@ def main() -> None:
     parser.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--list-pods", type=int, default=10000)
     parser.add_argument("--list-gets", type=int, default=7)
+    parser.add_argument("--gets", type=int, default=2000, help="GETs of one pod after the lists")
     parser.add_argument("--list-backend", default="sqlite")
     parser.add_argument("--skip-creates", action="store_true")
     parser.add_argument("--profile", metavar="DIR", help="also record the server with py-spy (extra runs)")

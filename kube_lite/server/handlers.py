@@ -307,7 +307,7 @@ class ResourceHandlers:
                 return
             self._check_verb(kind, "get")
             obj = await self.registry.get(kind, namespace, name)
-            await self.send_object(req, kind, 200, obj.raw, obj.obj)
+            await self.send_object(req, kind, 200, obj)
         elif method in ("PUT", "PATCH", "DELETE") and sub not in _WRITABLE_SUBRESOURCES.get(method, ()):
             raise errors.method_not_allowed(method, f"{kind.plural}/{sub}")
         elif method == "PUT":
@@ -330,15 +330,18 @@ class ResourceHandlers:
 
     # ------------------------------------------------------------------ encoding
 
-    async def send_object(self, req: Request, kind: KindInfo, code: int, raw: bytes | None, obj: dict[str, Any]) -> None:
+    async def send_object(self, req: Request, kind: KindInfo, code: int, obj: dict[str, Any] | CachedObject) -> None:
+        """Answer with one object: a cached one as its JSON bytes, decoded only for the
+        answers that are built from the object (a Table, YAML)."""
         if _wants_table(req):
-            table = selection.table(self.app, kind, [obj], req, self.registry.cache.revision, single=True)
+            decoded = obj.obj if isinstance(obj, CachedObject) else obj
+            table = selection.table(self.app, kind, [decoded], req, self.registry.cache.revision, single=True)
             await self.app.respond_json(req, code, table)
             return
         if "application/yaml" in req.accept:
-            await self.app.respond_json(req, code, obj)
+            await self.app.respond_json(req, code, obj.obj if isinstance(obj, CachedObject) else obj)
             return
-        await self.app.respond(req, code, raw if raw is not None else _encode(obj))
+        await self.app.respond(req, code, obj.raw if isinstance(obj, CachedObject) else _encode(obj))
 
     def _decode_object(self, req: Request, kind: KindInfo, mode: str) -> dict[str, Any]:
         """The body as an object of `kind`: 400 when it does not decode (as Kubernetes' decoder:
@@ -394,13 +397,13 @@ class ResourceHandlers:
         if result.remaining is not None:
             meta["remainingItemCount"] = result.remaining
         if _wants_table(req):
-            table = selection.table(self.app, kind, [o.obj for o in result.items], req, result.resource_version)
+            table = selection.table(self.app, kind, [o.read() for o in result.items], req, result.resource_version)
             table["metadata"] = meta
             await self.app.respond_json(req, 200, table)
             return
         head = {"kind": kind.list_kind or f"{kind.kind}List", "apiVersion": kind.api_version, "metadata": meta}
         if "application/yaml" in req.accept:
-            await self.app.respond_json(req, 200, {**head, "items": [o.obj for o in result.items]})
+            await self.app.respond_json(req, 200, {**head, "items": [o.read() for o in result.items]})
             return
         body = b"".join((_encode(head)[:-1], b',"items":[', b",".join([o.raw for o in result.items]), b"]}"))
         await self.app.respond(req, 200, body)
@@ -415,7 +418,7 @@ class ResourceHandlers:
             await self.app.respond_json(req, 201, self.review(req, kind, namespace, obj))
             return
         created = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=opts.dry_run)
-        await self.send_object(req, kind, 201, None, created)
+        await self.send_object(req, kind, 201, created)
 
     def review(self, req: Request, kind: KindInfo, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
         """The answer to a create-only review (never stored): who the requester is, or whether a
@@ -495,7 +498,7 @@ class ResourceHandlers:
                 raise
             existed = False
             updated = await self.registry.create(kind, namespace, obj, user=req.user, dry_run=opts.dry_run)
-        await self.send_object(req, kind, 200 if existed else 201, None, updated)
+        await self.send_object(req, kind, 200 if existed else 201, updated)
 
     async def patch(self, req: Request, kind: KindInfo, namespace: str, name: str, sub: str) -> None:
         from kube_lite.server.patching import check_patch_type, patch_function
@@ -504,7 +507,7 @@ class ResourceHandlers:
         opts = write_options(req, "PatchOptions", patch=True)
         apply = patch_function(req, kind, field_validation=opts.field_validation)
         updated = await self.registry.patch(kind, namespace, name, apply, subresource=sub, user=req.user, dry_run=opts.dry_run)
-        await self.send_object(req, kind, 200, None, updated)
+        await self.send_object(req, kind, 200, updated)
 
     def _delete_options(self, req: Request) -> dict[str, Any]:
         options: dict[str, Any] = {}
@@ -540,7 +543,7 @@ class ResourceHandlers:
         dry = bool(options.get("dryRun"))
         obj, gone = await self.registry.delete(kind, namespace, name, options=options, user=req.user, dry_run=dry)
         if not gone or self.registry.returns_deleted_object(kind):
-            await self.send_object(req, kind, 200 if gone or not dry else 200, None, obj)
+            await self.send_object(req, kind, 200, obj)
             return
         details: dict[str, Any] = {"name": name, "kind": kind.plural, "uid": obj["metadata"].get("uid")}
         if kind.group:

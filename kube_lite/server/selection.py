@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kube_lite.api import errors, selectors
 from kube_lite.api.registry import KindInfo
+from kube_lite.store import fieldsets
 from kube_lite.store.cache import CachedObject
 
 if TYPE_CHECKING:
@@ -50,15 +51,63 @@ def matcher(
         raise errors.bad_request(str(exc)) from None
     if label is None and field is None:
         return None
-    policy = _policy(kind)
     if field is None:
         assert label is not None
         label_matches = label.matches
         return lambda o: label_matches(o.labels)
+    field_matches = field_matcher(kind, field)
     if label is None:
-        return lambda o: policy.matches(field, o.obj)
+        return field_matches
     label_matches = label.matches
-    return lambda o: label_matches(o.labels) and policy.matches(field, o.obj)
+    return lambda o: label_matches(o.labels) and field_matches(o)
+
+
+def field_matcher(kind: KindInfo, selector: selectors.FieldSelector) -> Callable[[CachedObject], bool]:
+    """A predicate over cached objects for a converted field selector: what
+    `FieldLabelPolicy.matches` answers for the decoded object, without decoding it. Each term
+    compares one value of the object's field set (a field the set lacks compares as "");
+    metadata.name and metadata.namespace of kinds that select nothing else come from the key,
+    the other kinds' values from `fieldsets`."""
+    if selector.matches_nothing:
+        return lambda o: False
+    policy = _policy(kind)
+    sets = fieldsets.for_kind(kind.group, kind.plural, policy) if strategy_resource(kind) == kind.plural else None
+    if sets is None:
+        meta_terms = tuple((t.field, t.operator == "=", t.value) for t in selector.terms)
+
+        def match_meta(o: CachedObject) -> bool:
+            for name, equal, value in meta_terms:
+                if name == "metadata.name":
+                    key = o.key
+                    got = key[key.rfind("/") + 1 :]
+                elif name == "metadata.namespace":
+                    got = o.namespace
+                else:
+                    got = ""
+                if (got == value) is not equal:
+                    return False
+            return True
+
+        return match_meta
+    index = sets.index
+    terms = tuple((index.get(t.field, -1), t.operator == "=", t.value) for t in selector.terms)
+    values_of = sets.values
+
+    def match(o: CachedObject) -> bool:
+        values = values_of(o)
+        for at, equal, value in terms:
+            if ((values[at] if at >= 0 else "") == value) is not equal:
+                return False
+        return True
+
+    return match
+
+
+def strategy_resource(kind: KindInfo) -> str:
+    """Where the kind is stored (its plural for built-in kinds, plural.group for custom ones)."""
+    from kube_lite.store.strategy import strategy_for
+
+    return strategy_for(kind).resource
 
 
 def exact_node(kind: KindInfo, field_selector: str | None) -> str | None:
@@ -74,9 +123,7 @@ def exact_node(kind: KindInfo, field_selector: str | None) -> str | None:
 
 
 def _policy(kind: KindInfo) -> selectors.FieldLabelPolicy:
-    from kube_lite.store.strategy import strategy_for
-
-    if strategy_for(kind).resource != kind.plural:  # a custom resource
+    if strategy_resource(kind) != kind.plural:  # a custom resource
         return selectors.custom_resource_field_policy((), namespaced=kind.namespaced)
     return selectors.field_label_policy(kind.group, kind.plural, kind.version)
 

@@ -46,7 +46,6 @@ _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _RETURN_DELETED = {"pods", "persistentvolumes", "persistentvolumeclaims", "serviceaccounts", "namespaces"}
 # Status fields Kubernetes resets on create, per resource (the rest keep what the user sent).
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-MAX_PATCH_RETRIES = 8
 
 
 # The last second formatted, and its text: every write in the same second has the same stamp.
@@ -179,6 +178,33 @@ class Registry:
         """Wait until this server's own writes are visible in the cache (read-your-writes)."""
         if self.cache.revision < self._last_write:
             await self.cache.wait_for(self._last_write)
+
+    def _current(self, kind: KindInfo, name: str, stale: CachedObject, exc: RevisionMismatchError) -> CachedObject:
+        """The object a compare-and-swap lost to, from the value the backend answered with, to
+        retry on (as Kubernetes' GuaranteedUpdate retries on the state its failed transaction
+        returned). Reading it from the cache instead would find the same stale object again
+        until the watch caught up, and conflict again. 409 Conflict if the backend reports no
+        newer revision (nothing to retry on: never loop without progress)."""
+        kv = exc.current
+        if kv.mod_revision <= stale.revision:
+            raise errors.conflict(kind.plural, kind.group, name) from None
+        log.debug("write conflict; retrying on the stored object", key=kv.key, stale=stale.revision, current=kv.mod_revision)
+        fresh = CachedObject.from_value(kv.key, kv.value, kv.mod_revision)
+        return strategy_for(kind).view(fresh)
+
+    async def _checked(self, kind: KindInfo, namespace: str, name: str, current: CachedObject, wanted_rv: Any) -> CachedObject:
+        """`current`, or the stored object when a resourceVersion precondition names a revision
+        newer than the cached one (the cache behind the backend): Kubernetes checks a failed
+        precondition again on the stored object before answering 409."""
+        wanted = str(wanted_rv)
+        if wanted == str(current.revision) or not wanted.isdigit() or int(wanted) < current.revision:
+            return current
+        kv = await self.backend.get(self._key(kind, namespace, name))
+        if kv is None:
+            raise errors.not_found(kind.plural, kind.group, name)
+        if kv.mod_revision == current.revision:  # not behind: the precondition fails
+            return current
+        return strategy_for(kind).view(CachedObject.from_value(kv.key, kv.value, kv.mod_revision))
 
     def _cached(self, kind: KindInfo, namespace: str, name: str) -> CachedObject | None:
         return self.cache.cache(strategy_for(kind).resource).get(namespace if kind.namespaced else "", name)
@@ -441,20 +467,22 @@ class Registry:
         if kind.namespaced and meta.get("namespace") not in (None, namespace):
             raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
         wanted_rv = meta.get("resourceVersion")
-        for _ in range(MAX_PATCH_RETRIES):
-            current = await self.get(kind, namespace, name)
+        current = await self.get(kind, namespace, name)
+        if wanted_rv:
+            current = await self._checked(kind, namespace, name, current, wanted_rv)
+        while True:
             if wanted_rv and str(wanted_rv) != str(current.revision):
                 raise errors.conflict(kind.plural, kind.group, name)
             if not wanted_rv and not strategy_for(kind).allow_unconditional_update:
                 raise errors.invalid(kind.kind, kind.group, name, [("metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0: must be specified for an update")])
             try:
                 return await self._write_update(kind, namespace, name, copy.deepcopy(obj), current, subresource, user, dry_run)
-            except RevisionMismatchError:
+            except RevisionMismatchError as exc:
                 if wanted_rv:
                     raise errors.conflict(kind.plural, kind.group, name) from None
+                current = self._current(kind, name, current, exc)
             except KeyNotFoundError:
                 raise errors.not_found(kind.plural, kind.group, name) from None
-        raise errors.conflict(kind.plural, kind.group, name)
 
     async def _write_update(
         self,
@@ -478,11 +506,15 @@ class Registry:
                 meta[field] = old_meta[field]
             else:
                 meta.pop(field, None)
-        if strategy_for(kind).has_generation and strategy_for(kind).spec_changed(new, old):
-            meta["generation"] = int(old_meta.get("generation") or 0) + 1
         meta["resourceVersion"] = old_meta.get("resourceVersion")
         await self.admission.run(AdmissionRequest("UPDATE", kind, namespace, name, new, old, user, subresource, dry_run))
         meta = new["metadata"]  # admission may have replaced it
+        # Compared once defaulted, as Kubernetes compares decoded objects: the same manifest
+        # sent again without the defaults the server wrote changes nothing.
+        strategy = strategy_for(kind)
+        if strategy.has_generation and strategy.spec_changed(new, old):
+            meta["generation"] = int(old_meta.get("generation") or 0) + 1
+        strategy.finish_update(new, old, subresource)
         _drop_empty_meta(new)
         if new == old:
             return current.decode()
@@ -511,9 +543,14 @@ class Registry:
         dry_run: bool = False,
     ) -> dict[str, Any]:
         """Apply `apply` (a patch function of the current object) and store the result; retried
-        on conflicts unless the patch itself names a resourceVersion."""
-        for _ in range(MAX_PATCH_RETRIES):
-            current = await self.get(kind, namespace, name)
+        on conflicts unless the patch itself names a resourceVersion.
+
+        As Kubernetes' GuaranteedUpdate: the first attempt patches the cached object; when the
+        compare-and-swap finds a newer one, the patch is applied again to the object the backend
+        answered with (not re-read from the cache, which may not have seen that write yet), for
+        as long as others keep winning the race."""
+        current = await self.get(kind, namespace, name)
+        while True:
             patched = apply(current.decode())
             if not isinstance(patched, dict) or not isinstance(patched.get("metadata", {}), dict):
                 raise errors.bad_request("the patch produced an object that is not a JSON object")
@@ -523,16 +560,19 @@ class Registry:
                 raise errors.bad_request("metadata.name: the name of a patched object cannot change")
             wanted_rv = pmeta.get("resourceVersion")
             if wanted_rv and str(wanted_rv) != str(current.revision):
-                raise errors.conflict(kind.plural, kind.group, name)
+                checked = await self._checked(kind, namespace, name, current, wanted_rv)
+                if checked is current:
+                    raise errors.conflict(kind.plural, kind.group, name)
+                current = checked  # the cache was behind: patch the stored object instead
+                continue
             try:
                 return await self._write_update(kind, namespace, name, patched, current, subresource, user, dry_run)
-            except RevisionMismatchError:
+            except RevisionMismatchError as exc:
                 # Written meanwhile: apply the patch again to the new object. A resourceVersion
                 # the patch itself names then no longer matches, and the check above refuses it.
-                continue
+                current = self._current(kind, name, current, exc)
             except KeyNotFoundError:  # deleted since it was read
                 raise errors.not_found(kind.plural, kind.group, name) from None
-        raise errors.conflict(kind.plural, kind.group, name)
 
     async def delete(
         self,
@@ -547,8 +587,8 @@ class Registry:
         """Delete (or start deleting) an object. Returns the object and whether it is gone now
         (False while finalizers or a grace period hold it)."""
         options = options or {}
-        for _ in range(MAX_PATCH_RETRIES):
-            current = await self.get(kind, namespace, name)
+        current = await self.get(kind, namespace, name)
+        while True:
             obj = current.decode()
             meta = obj["metadata"]
             pre = options.get("preconditions") or {}
@@ -606,8 +646,11 @@ class Registry:
                     return obj, False
                 try:
                     revision = await self.backend.update(key, _strip_rv(strategy_for(kind).to_internal(obj)), expected_revision=current.revision)
-                except RevisionMismatchError:
+                except RevisionMismatchError as exc:
+                    current = self._current(kind, name, current, exc)
                     continue
+                except KeyNotFoundError:
+                    raise errors.not_found(kind.plural, kind.group, name) from None
                 self._note_write(revision)
                 meta["resourceVersion"] = str(revision)
                 return obj, False
@@ -615,14 +658,14 @@ class Registry:
                 return obj, True
             try:
                 revision, _ = await self.backend.delete(key, expected_revision=current.revision)
-            except RevisionMismatchError:
+            except RevisionMismatchError as exc:
+                current = self._current(kind, name, current, exc)
                 continue
             except KeyNotFoundError:
                 raise errors.not_found(kind.plural, kind.group, name) from None
             self._note_write(revision)
             meta["resourceVersion"] = str(revision)
             return obj, True
-        raise errors.conflict(kind.plural, kind.group, name)
 
     def returns_deleted_object(self, kind: KindInfo) -> bool:
         return kind.plural in _RETURN_DELETED

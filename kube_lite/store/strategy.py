@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import random
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,11 @@ class Strategy:
                 new.pop("status", None)
         return new
 
+    def finish_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> None:
+        """Set what the kind derives from the old and the new object once admission (defaulting
+        included) has run, just before the write (in Kubernetes' order: PrepareForUpdate sees
+        the decoded, defaulted and mutated object)."""
+
     def spec_changed(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
         return new.get("spec") != old.get("spec")
 
@@ -128,6 +134,11 @@ class Strategy:
 class PodStrategy(Strategy):
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
+
+    def finish_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> None:
+        """Set what the kind derives from the old and the new object once admission (defaulting
+        included) has run, just before the write (in Kubernetes' order: PrepareForUpdate sees
+        the decoded, defaulted and mutated object)."""
 
     def spec_changed(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
         return new.get("spec") != old.get("spec")
@@ -308,6 +319,72 @@ class EventsV1Strategy(Strategy):
             if v1 in obj:
                 out[core] = obj[v1]
         return out
+
+
+# apps/v1 keeps the internal DaemonSetSpec.TemplateGeneration in this annotation (Kubernetes'
+# pkg/apis/apps/v1 conversion: written on every object served, read back and removed on decode).
+TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_INT64 = 2**63
+
+
+def _parse_int64(value: Any) -> int | None:
+    """strconv.ParseInt(value, 10, 64), None where it fails."""
+    if not isinstance(value, str) or not _GO_INT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if -_INT64 <= number < _INT64 else None
+
+
+class DaemonSetStrategy(Strategy):
+    """DaemonSets count their template's changes (Kubernetes' daemonSetStrategy): the template
+    generation is 1 on create (or what the client sent, if higher) and goes up by one with each
+    update that changes spec.template; nothing else can set it. In apps/v1 it is the annotation
+    `deprecated.daemonset.template.generation`, which the DaemonSet controller copies into its
+    pods' `pod-template-generation` label."""
+
+    def _requested(self, obj: dict[str, Any]) -> int:
+        """The template generation an apps/v1 object carries (0 without the annotation). A value
+        that is not an integer is refused as Kubernetes' decoder refuses it (400)."""
+        from kube_lite.api import errors
+
+        annotations = (obj.get("metadata") or {}).get("annotations")
+        if not isinstance(annotations, dict) or TEMPLATE_GENERATION_ANNOTATION not in annotations:
+            return 0
+        value = annotations[TEMPLATE_GENERATION_ANNOTATION]
+        number = _parse_int64(value)
+        if number is None:
+            why = "value out of range" if isinstance(value, str) and _GO_INT.fullmatch(value) else "invalid syntax"
+            quoted = _encode(value if isinstance(value, str) else str(value)).decode()
+            kind = self.kind
+            raise errors.bad_request(
+                f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+                f"strconv.ParseInt: parsing {quoted}: {why}"
+            )
+        return number
+
+    @staticmethod
+    def _set(obj: dict[str, Any], generation: int) -> None:
+        meta = obj.setdefault("metadata", {})
+        annotations = meta.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = meta["annotations"] = {}
+        annotations[TEMPLATE_GENERATION_ANNOTATION] = str(generation)
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        super().prepare_for_create(obj)
+        self._set(obj, max(self._requested(obj), 1))
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> dict[str, Any]:
+        self._requested(new)  # the request's value must decode, though it is not kept
+        return super().prepare_for_update(new, old, subresource)
+
+    def finish_update(self, new: dict[str, Any], old: dict[str, Any], subresource: str) -> None:
+        annotations = (old.get("metadata") or {}).get("annotations") or {}
+        generation = _parse_int64(annotations.get(TEMPLATE_GENERATION_ANNOTATION)) or 0
+        if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+            generation += 1  # the status subresource keeps the old spec: never bumped there
+        self._set(new, generation)
 
 
 class JobStrategy(Strategy):
@@ -513,6 +590,7 @@ _STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("events.k8s.io", "events"): EventsV1Strategy,
     ("certificates.k8s.io", "certificatesigningrequests"): CertificateSigningRequestStrategy,
     ("batch", "jobs"): JobStrategy,
+    ("apps", "daemonsets"): DaemonSetStrategy,
     ("", "services"): ServiceStrategy,
     ("", "pods"): PodStrategy,
     ("", "namespaces"): NamespaceStrategy,
