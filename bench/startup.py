@@ -50,7 +50,8 @@ big       (--big) One child process runs Cluster(nodes=--big-nodes, backend="mem
           cluster_cidr="10.0.0.0/8") and creates --big-pods pods (--big-creators concurrent
           creators) until all are Running (watch with fieldSelector status.phase=Running);
           reports each stage's duration, VmRSS at each stage and after --idle more seconds,
-          the CPU used and the GC pauses. If --big-timeout passes first, it reports how far it
+          the asyncio tasks alive once nodes are Ready and when idle (`tasks`), the CPU used
+          and the GC pauses. If --big-timeout passes first, it reports how far it
           got (`reached_pods_running`, `timed_out`). Run with CPython's default GC
           (`gc_default`, as an embedding program runs by default) and with
           Cluster(tune_gc=True) (`gc_tuned`: kube_lite.gctune, as `kube-lite up` runs), each in
@@ -659,6 +660,7 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
     pid = os.getpid()
     stages: dict[str, Any] = {}
     rss: dict[str, Any] = {}
+    tasks: dict[str, int] = {}  # asyncio tasks alive (a node agent's footprint is mostly its tasks)
 
     async def main() -> None:
         t0 = time.perf_counter()
@@ -673,6 +675,7 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
                 await cluster.wait_ready()
             stages["nodes_ready_s"] = round(time.perf_counter() - t0, 2)
             rss["nodes_ready_mb"] = rss_mb(pid)
+            tasks["nodes_ready"] = len(asyncio.all_tasks())
             log(f"  big: {args.big_nodes} nodes Ready in {stages['nodes_ready_s']} s, rss {rss['nodes_ready_mb']} MB")
             client = cluster.client
             names = [f"big-{i:06d}" for i in range(args.big_pods)]
@@ -720,6 +723,7 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
             await anyio.sleep(args.idle)
             stages["idle_cpu"] = round((time.process_time() - cpu0) / (time.perf_counter() - w0), 3)
             rss["idle_mb"] = rss_mb(pid)
+            tasks["idle"] = len(asyncio.all_tasks())
             rss["hwm_mb"] = hwm_mb(pid)
             t2 = time.perf_counter()
         stages["stop_s"] = round(time.perf_counter() - t2, 2)
@@ -731,7 +735,7 @@ def child_big(args: argparse.Namespace) -> dict[str, Any]:
     stages["total_s"] = round(time.perf_counter() - t, 2)
     stages["cpu_s"] = round(time.process_time() - cpu, 1)
     return {"nodes": args.big_nodes, "pods": args.big_pods, "creators": args.big_creators, "gc_tuned": args.gc_tuned,
-            "stages": stages, "rss": rss, **gc_pauses.summary()}
+            "stages": stages, "rss": rss, "tasks": tasks, **gc_pauses.summary()}
 
 
 def phase_big(args: argparse.Namespace) -> dict[str, Any]:

@@ -19,6 +19,10 @@ A container's state is a pure function of the clock: an expired run time is noti
 status or list call, so the runtime has no background task and needs no `run()`. Images are
 "pulled" at once and listed afterwards. Each container logs a few lines.
 
+It is a `ContainerEventSource`: every sandbox and container change is reported to the
+subscribers as it happens, and the run times that end next are kept in a heap (`next_transition`,
+`expire_due`), so the agent's PLEG never relists a fake node to find out that nothing changed.
+
 Sandboxes and containers are indexed by sandbox id and by pod uid (the io.kubernetes.pod.uid
 label), so a list filtered by either costs what it returns, not what the node runs: a node's
 pod workers each list their own pod's containers, and a thousand fake nodes share one process.
@@ -27,8 +31,9 @@ pod workers each list their own pod's containers, and a thousand fake nodes shar
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -133,7 +138,9 @@ class _Container:
     finished_at: float = 0.0
     exit_code: int = 0
     reason: str = ""
-    logs: list[str] = field(default_factory=list)
+    # Its output beyond the lines every start logs (made from the config when asked for), None
+    # while there is none: thirty thousand fake containers need not each keep the same lines.
+    logs: list[str] | None = None
 
 
 class FakeRuntime:
@@ -151,6 +158,9 @@ class FakeRuntime:
         self._sandboxes_by_uid: dict[str, dict[str, _Sandbox]] = {}
         self._containers_by_uid: dict[str, dict[str, _Container]] = {}
         self._images: dict[str, Image] = {}  # by image id
+        self._subscribers: list[Callable[[str], None]] = []
+        # (ends_at, container id) of running containers with a run time; stale entries skipped.
+        self._ends: list[tuple[float, str]] = []
 
     @classmethod
     def for_node(cls, node_name: str, *, clock: Clock | None = None, state_dir: object = None) -> FakeRuntime:
@@ -178,6 +188,7 @@ class FakeRuntime:
         uid = sandbox.uid
         if uid is not None:
             self._sandboxes_by_uid.setdefault(uid, {})[sandbox_id] = sandbox
+        self._changed(uid)
         return sandbox_id
 
     async def stop_pod_sandbox(self, sandbox_id: str) -> None:
@@ -186,7 +197,9 @@ class FakeRuntime:
             return
         for container in list(sandbox.containers.values()):
             self._terminate(container, SIGKILL_EXIT, "Error", "killed: sandbox stopped")
-        sandbox.state = SandboxState.NOTREADY
+        if sandbox.state != SandboxState.NOTREADY:
+            sandbox.state = SandboxState.NOTREADY
+            self._changed(sandbox.uid)
 
     async def remove_pod_sandbox(self, sandbox_id: str) -> None:
         sandbox = self._sandboxes.get(sandbox_id)
@@ -199,6 +212,7 @@ class FakeRuntime:
         uid = sandbox.uid
         if uid is not None:
             _discard(self._sandboxes_by_uid, uid, sandbox_id)
+        self._changed(uid)
 
     async def pod_sandbox_status(self, sandbox_id: str) -> PodSandboxStatus:
         sandbox = self._sandbox(sandbox_id)
@@ -245,6 +259,7 @@ class FakeRuntime:
         uid = container.config.labels.get(POD_UID_LABEL)
         if uid is not None:
             _discard(self._containers_by_uid, uid, container.id)
+        self._changed(uid)
 
     # ------------------------------------------------------------------ containers
 
@@ -266,6 +281,7 @@ class FakeRuntime:
         uid = config.labels.get(POD_UID_LABEL)
         if uid is not None:
             self._containers_by_uid.setdefault(uid, {})[container_id] = container
+        self._changed(uid)
         return container_id
 
     async def start_container(self, container_id: str) -> None:
@@ -280,15 +296,8 @@ class FakeRuntime:
                 raise RuntimeServiceError(f"container {container_id!r} went away while starting")
         container.state = ContainerState.RUNNING
         container.started_at = self.clock.time()
-        config = container.config
-        command = " ".join([*config.command, *config.args]) or "(image entrypoint)"
-        self._log(container, f"fake container {config.metadata.name} started from {config.image}")
-        self._log(container, f"command: {command}")
-        if container.behaviour.run_seconds is None:
-            self._log(container, "running until stopped")
-        else:
-            self._log(container, f"will exit with code {container.behaviour.exit_code} "
-                                 f"after {container.behaviour.run_seconds:g}s")
+        self._track_end(container)
+        self._changed(container.config.labels.get(POD_UID_LABEL))
         self._refresh(container)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:  # noqa: ASYNC109 - CRI's name: the SIGTERM grace
@@ -370,7 +379,7 @@ class FakeRuntime:
     async def container_logs(self, container_id: str, *, tail_lines: int | None = None) -> list[str]:
         container = self._container(container_id)
         self._refresh(container)
-        lines = list(container.logs)
+        lines = self._lines(container)
         if tail_lines is not None:
             lines = lines[-tail_lines:] if tail_lines > 0 else []
         return lines
@@ -404,9 +413,27 @@ class FakeRuntime:
         container.reason = reason
         container.finished_at = at
         self._log(container, line)
+        self._changed(container.config.labels.get(POD_UID_LABEL))
 
     def _log(self, container: _Container, line: str) -> None:
+        if container.logs is None:
+            container.logs = self._lines(container)
         container.logs.append(line)
+
+    @staticmethod
+    def _lines(container: _Container) -> list[str]:
+        """The container's output so far (a new list)."""
+        if container.logs is not None:
+            return list(container.logs)
+        if not container.started_at:
+            return []
+        config, behaviour = container.config, container.behaviour
+        command = " ".join([*config.command, *config.args]) or "(image entrypoint)"
+        if behaviour.run_seconds is None:
+            plan = "running until stopped"
+        else:
+            plan = f"will exit with code {behaviour.exit_code} after {behaviour.run_seconds:g}s"
+        return [f"fake container {config.metadata.name} started from {config.image}", f"command: {command}", plan]
 
     # ------------------------------------------------------------------ images
 
@@ -454,12 +481,67 @@ class FakeRuntime:
         sandbox = self._sandbox(sandbox_id)
         for container in self._containers_of(sandbox_id):
             self._terminate(container, SIGKILL_EXIT, "Error", "killed: sandbox died")
-        sandbox.state = SandboxState.NOTREADY
+        if sandbox.state != SandboxState.NOTREADY:
+            sandbox.state = SandboxState.NOTREADY
+            self._changed(sandbox.uid)
 
     def replace_behaviour(self, container_id: str, **changes: float) -> None:
         """Change a container's behaviour (run_seconds, exit_code, ...) after creation."""
         container = self._container(container_id)
+        if container.logs is None:
+            container.logs = self._lines(container)  # the start lines say what it was started as
         container.behaviour = replace(container.behaviour, **changes)  # type: ignore[arg-type]
+        self._track_end(container)
+        self._changed(container.config.labels.get(POD_UID_LABEL))  # subscribers re-read next_transition
+        self._refresh(container)
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe_events(self, on_change: Callable[[str], None]) -> None:
+        """Call `on_change(pod_uid)` for every change of a pod's sandboxes and containers."""
+        self._subscribers.append(on_change)
+
+    def unsubscribe_events(self, on_change: Callable[[str], None]) -> None:
+        if on_change in self._subscribers:
+            self._subscribers = [s for s in self._subscribers if s != on_change]
+
+    def next_transition(self) -> float | None:
+        """When the next running container's run time ends (wall clock), or None."""
+        ends = self._ends
+        while ends:
+            ends_at, container_id = ends[0]
+            container = self._containers.get(container_id)
+            if container is not None and self._end_of(container) == ends_at:
+                return ends_at
+            heapq.heappop(ends)  # gone, ended, or its run time changed since
+        return None
+
+    def expire_due(self) -> None:
+        """End (and report) the containers whose run time is over."""
+        now = self.clock.time()
+        ends = self._ends
+        while ends and ends[0][0] <= now:
+            _, container_id = heapq.heappop(ends)
+            container = self._containers.get(container_id)
+            if container is not None:
+                self._refresh(container)
+
+    def _changed(self, uid: str | None) -> None:
+        if uid is not None:
+            for on_change in self._subscribers:
+                on_change(uid)
+
+    @staticmethod
+    def _end_of(container: _Container) -> float | None:
+        run = container.behaviour.run_seconds
+        if container.state != ContainerState.RUNNING or run is None:
+            return None
+        return container.started_at + run
+
+    def _track_end(self, container: _Container) -> None:
+        ends_at = self._end_of(container)
+        if ends_at is not None:
+            heapq.heappush(self._ends, (ends_at, container.id))
 
 
 def _discard(index: dict[str, dict[str, Any]], key: str, item_id: str) -> None:

@@ -24,6 +24,7 @@ Conventions every runtime keeps (the shared conformance suite checks them):
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -388,6 +389,37 @@ class ImageService(Protocol):
 @runtime_checkable
 class ContainerRuntime(RuntimeService, ImageService, Protocol):
     """A runtime as the agent takes it: both services in one object."""
+
+
+@runtime_checkable
+class ContainerEventSource(Protocol):
+    """Optional, for a runtime that can tell what changes in it (CRI's GetContainerEvents, the
+    kubelet's Evented PLEG): the agent's PLEG then takes its events instead of relisting it
+    every second. A runtime that cannot is relisted.
+
+    Events name pods only (the io.kubernetes.pod.uid label): a pod's worker re-reads what it
+    needs. Every change a relist would see must be reported: a sandbox or container that
+    appears, changes state or goes away, whoever caused it. Changes a runtime makes on its own
+    at a time it knows (a container whose run time ends) are reported once `expire_due` is
+    called at or after `next_transition`, or by any call that notices them first."""
+
+    def subscribe_events(self, on_change: Callable[[str], None]) -> None:
+        """Call `on_change(pod_uid)` (synchronously, from the runtime call that made it) for
+        every change of a sandbox or container carrying a pod uid."""
+        ...
+
+    def unsubscribe_events(self, on_change: Callable[[str], None]) -> None:
+        """Stop calling `on_change` (unknown ones are ignored)."""
+        ...
+
+    def next_transition(self) -> float | None:
+        """When (wall-clock seconds on the runtime's clock) the runtime changes on its own
+        next, or None when nothing is due to."""
+        ...
+
+    def expire_due(self) -> None:
+        """Bring into effect (and report) the changes due by now."""
+        ...
 
 
 def normalize_image(image: str) -> str:

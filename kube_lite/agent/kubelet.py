@@ -8,11 +8,19 @@
         tg.cancel_scope.cancel()       # stops the agent (containers are left as they are)
 
 Like the kubelet, the agent is a client of the API only. It registers its Node and keeps the
-node's status and Lease (`node.NodeReporter`); watches only the pods bound to it (field selector
-spec.nodeName=NAME) and runs each in a `PodWorker`, woken by the PLEG (`pleg`: the runtime
-relisted once a second for the whole node) when its containers change; writes pod statuses
-through the `StatusManager`; runs static pods from `manifests_dir` with their mirror pods
-(`staticpods`); and optionally serves its HTTPS endpoint (`server`) for container logs.
+node's status and Lease (`node.NodeReporter`); watches its Node until the Node has a podCIDR
+(which never changes once set); watches only the pods bound to it (field selector
+spec.nodeName=NAME) and runs each in a `PodWorker`, woken by the PLEG (`pleg`: the runtime's
+events, or the runtime relisted once a second for the whole node) when its containers change;
+writes pod statuses through the `StatusManager`; runs static pods from `manifests_dir` with
+their mirror pods (`staticpods`); and optionally serves its HTTPS endpoint (`server`) for
+container logs.
+
+A process may run a thousand agents, so an idle agent is small: its periodic work (lease,
+node status, status manager, housekeeping, PLEG relist, pod workers' resyncs) is deadlines in
+one heap (`timers`), served by the agent's own task, each round a short-lived task; events are
+written by a writer task that exists only while events wait. What runs for good is that task
+and the pod watch.
 
 Pods with the same full name (name and namespace) never run at once: a pod re-created under
 the name of one still terminating starts when the old one has stopped, as the kubelet does.
@@ -40,6 +48,7 @@ from kube_lite.agent.podworker import PodWorker, PodWorkerContext, PodWorkers, p
 from kube_lite.agent.server import AgentApp
 from kube_lite.agent.staticpods import MirrorPods, StaticPodSource, is_mirror_pod
 from kube_lite.agent.statusmanager import StatusManager
+from kube_lite.agent.timers import Timers
 from kube_lite.client.client import Client
 from kube_lite.client.events import EventRecorder
 from kube_lite.client.informer import Informer
@@ -108,6 +117,7 @@ class NodeAgent:
             machine_capacity.update(capacity)
             machine_allocatable.update(capacity)
         self.recorder = EventRecorder(client, "kubelet", node_name, self.clock)
+        self.timers = Timers(self.clock)
         self.reporter = NodeReporter(
             client, self.clock, node_name, runtime, network,
             labels=node_labels(node_name, labels, tuple(roles)),
@@ -120,8 +130,8 @@ class NodeAgent:
             report_seconds=node_status_report_seconds,
             recorder=self.recorder,
         )
+        self.reporter.wake_status = self._wake_status
         self.pods = Informer(client, "pods", field_selector=f"spec.nodeName={node_name}", clock=self.clock)
-        self.nodes = Informer(client, "nodes", field_selector=f"metadata.name={node_name}", clock=self.clock)
         self.status = StatusManager(client, self.clock, self.pods.get)
         self.mirrors = MirrorPods(client, node_name, self.pods.get, self._node_uid)
         self.static_source = (
@@ -143,13 +153,18 @@ class NodeAgent:
             delete_mirror=self.mirrors.delete,
         )
         self.workers: dict[str, PodWorker] = {}  # by pod uid
-        self.turns = PodWorkers(self.clock, self._on_worker_finished)
+        self.turns = PodWorkers(self.clock, self._on_worker_finished, self.timers)
         self._ctx.turns = self.turns
         # Workers waiting for an older worker of the same full name to finish, oldest first.
         self._blocked: dict[str, list[PodWorker]] = {}
         self.pleg = PodLifecycleEventGenerator(runtime, self.clock, self._on_runtime_change)
         self._static_uids: set[str] = set()
+        self._mirror_keys: set[str] = set()  # "namespace/name" of the mirror pods in the cache
         self._tg: TaskGroup | None = None
+        self._lease_job = self.timers.job("node lease", self.reporter.lease_tick)
+        self._status_job = self.timers.job("node status", self.reporter.status_tick)
+        self._housekeeping_job = self.timers.job("housekeeping", self._housekeeping_tick)
+        self._node_watch: anyio.CancelScope | None = None
         self.kubelet_endpoint: tuple[str, int] | None = None
         self._server: Any = None
 
@@ -160,31 +175,40 @@ class NodeAgent:
         pods bound to it are listed and (with a manifest directory) the static pods read."""
         async with anyio.create_task_group() as tg:
             self._tg = tg
-            tg.start_soon(self.recorder.run)
-            version = await self.runtime.version()
-            self._ctx.runtime_name = version.runtime_name
-            self.reporter.runtime_version = f"{version.runtime_name}://{version.runtime_version}"
-            if self.serve_https:
-                self.kubelet_endpoint = await tg.start(self._serve)
-                self.reporter.kubelet_port = self.kubelet_endpoint[1]
-            else:
-                self.reporter.kubelet_port = self.kubelet_port
-            await self.reporter.register()
-            await tg.start(self.reporter.run_lease_loop)
-            tg.start_soon(self.reporter.run_status_loop)
-            self.nodes.add_handler(self._on_node, lambda _old, node: self._on_node(node))
-            tg.start_soon(self.nodes.run)
-            await tg.start(self.status.run)
-            await tg.start(self.pleg.run)
-            await tg.start(self.turns.run)
-            self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
-            tg.start_soon(self.pods.run)
-            await self.pods.wait_synced()
-            if self.static_source is not None:
-                await tg.start(self.static_source.run, self._on_static_pods)
-            tg.start_soon(self._housekeeping)
-            log.info("node agent running", node=self.node_name)
-            task_status.started()
+            self.timers.bind(tg)
+            self.recorder.attach(tg)
+            try:
+                await self._start(tg)
+                log.info("node agent running", node=self.node_name)
+                task_status.started()
+                await self.timers.run()  # this task serves the agent's deadlines from now on
+            finally:
+                self.recorder.detach()
+                self.pleg.stop()
+
+    async def _start(self, tg: TaskGroup) -> None:
+        version = await self.runtime.version()
+        self._ctx.runtime_name = version.runtime_name
+        self.reporter.runtime_version = f"{version.runtime_name}://{version.runtime_version}"
+        if self.serve_https:
+            self.kubelet_endpoint = await tg.start(self._serve)
+            self.reporter.kubelet_port = self.kubelet_endpoint[1]
+        else:
+            self.reporter.kubelet_port = self.kubelet_port
+        await self.reporter.register()
+        self._lease_job.schedule(await self.reporter.first_lease())
+        self._status_job.schedule(self.reporter.update_seconds)
+        if self.reporter.pod_cidr_applied is None:
+            tg.start_soon(self._watch_node)
+        self.status.start(self.timers)
+        await self.pleg.start(self.timers)
+        self.turns.bind(tg)
+        self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
+        tg.start_soon(self.pods.run)
+        await self.pods.wait_synced()
+        if self.static_source is not None:
+            await tg.start(self.static_source.run, self._on_static_pods)
+        self._housekeeping_job.schedule(HOUSEKEEPING_SECONDS)
 
     async def _serve(self, *, task_status: TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED) -> None:
         from kube_lite.server import certs, tlsserver
@@ -214,11 +238,29 @@ class NodeAgent:
 
     # ------------------------------------------------------------------ the Node
 
+    async def _watch_node(self) -> None:
+        """Watch the Node until it has a podCIDR (the node IPAM controller sets it after the
+        registration): the network plugin gets it, and pods waiting for a network start, at
+        once. podCIDR never changes once set, so the watch then ends; the status job re-reads
+        the Node every `node_status_update_seconds` anyway."""
+        nodes = Informer(self.client, "nodes", field_selector=f"metadata.name={self.node_name}", clock=self.clock)
+        nodes.add_handler(self._on_node, lambda _old, node: self._on_node(node))
+        with anyio.CancelScope() as scope:
+            self._node_watch = scope
+            if self.reporter.pod_cidr_applied is None:  # else it came meanwhile
+                await nodes.run()
+        self._node_watch = None
+
     def _on_node(self, node: dict[str, Any]) -> None:
         if self.reporter.observe_node(node):
             # Pods waiting for a network (no pod CIDR until now) retry at once.
             for worker in self.workers.values():
                 worker.wake()
+        if self.reporter.pod_cidr_applied is not None and self._node_watch is not None:
+            self._node_watch.cancel()
+
+    def _wake_status(self) -> None:
+        self._status_job.trigger()
 
     @property
     def idle(self) -> bool:
@@ -234,6 +276,7 @@ class NodeAgent:
 
     def _on_pod_add(self, pod: dict[str, Any]) -> None:
         if is_mirror_pod(pod):
+            self._mirror_keys.add(_pod_key(pod))
             self._on_mirror(pod)
             return
         self._pod_updated(pod)
@@ -243,6 +286,7 @@ class NodeAgent:
 
     def _on_pod_delete(self, pod: dict[str, Any]) -> None:
         if is_mirror_pod(pod):
+            self._mirror_keys.discard(_pod_key(pod))
             self._on_mirror(pod)
             return
         worker = self.workers.get((pod.get("metadata") or {}).get("uid", ""))
@@ -319,17 +363,21 @@ class NodeAgent:
 
     # ------------------------------------------------------------------ housekeeping
 
-    async def _housekeeping(self) -> None:
-        while True:
-            await self.clock.sleep(HOUSEKEEPING_SECONDS)
-            try:
-                await self.housekeeping()
-            except Exception:  # noqa: BLE001 - retried on the next round
-                log.exception("housekeeping failed")
+    async def _housekeeping_tick(self) -> float:
+        try:
+            await self.housekeeping()
+        except Exception:  # noqa: BLE001 - retried on the next round
+            log.exception("housekeeping failed")
+        return HOUSEKEEPING_SECONDS
 
     async def housekeeping(self) -> None:
         """Remove sandboxes of pods no worker runs, and mirror pods with no static pod."""
-        for sandbox in await self.runtime.list_pod_sandboxes():
+        # The PLEG knows which pods the runtime has: with nothing unclaimed, nothing to list.
+        if not self.pleg.runtime_pods().keys() - self.workers.keys():
+            sandboxes = []
+        else:
+            sandboxes = await self.runtime.list_pod_sandboxes()
+        for sandbox in sandboxes:
             uid = sandbox.labels.get(cri.POD_UID_LABEL)
             if uid is None or uid in self.workers:
                 continue
@@ -343,8 +391,9 @@ class NodeAgent:
             await self.runtime.remove_pod_sandbox(sandbox.id)
         if self.static_source is None or self.static_source.loaded:
             static_names = {w.full_name for w in self.workers.values() if w.static}
-            for pod in self.pods.list():
-                if is_mirror_pod(pod) and pod_full_name(pod) not in static_names:
+            for key in list(self._mirror_keys):
+                pod = self.pods.get(key)
+                if pod is not None and is_mirror_pod(pod) and pod_full_name(pod) not in static_names:
                     await self.mirrors.delete_orphan(pod)
 
     # ------------------------------------------------------------------ logs
@@ -371,12 +420,17 @@ class NodeAgent:
     # ------------------------------------------------------------------ helpers
 
     def _node_uid(self) -> str | None:
-        return ((self.reporter.node or {}).get("metadata") or {}).get("uid")
+        return self.reporter.node_uid
 
     @property
     def node(self) -> dict[str, Any] | None:
         """The Node as last read or written."""
         return self.reporter.node
+
+
+def _pod_key(pod: dict[str, Any]) -> str:
+    meta = pod.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
 
 
 def _is_dns_name(name: str) -> bool:

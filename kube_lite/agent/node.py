@@ -14,6 +14,9 @@ As the kubelet does it:
 * The Lease kube-node-lease/NODE (holder NODE, 40 s, owned by the Node) is renewed every 10 s;
   the node lifecycle controller reads it as the node's heartbeat.
 
+The agent runs `lease_tick` and `status_tick` as jobs of its timers (`timers.Job`): each does
+one round and returns the seconds until the next.
+
 Ready is True when the runtime reports RuntimeReady and the network plugin is ready (a
 host-local IPAM needs its pod CIDR); otherwise False with reason KubeletNotReady and the
 kubelet's wording of what is wrong.
@@ -26,9 +29,10 @@ import os
 import platform
 import shutil
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-import anyio
+import msgspec
 import structlog
 
 from kube_lite.agent import cri
@@ -39,6 +43,9 @@ from kube_lite.client.events import NORMAL, EventRecorder
 from kube_lite.clock import Clock
 
 log = structlog.get_logger(__name__)
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 KUBELET_VERSION = "v1.37.1"
 NODE_LEASE_NAMESPACE = "kube-node-lease"
@@ -190,13 +197,17 @@ class NodeReporter:
         self.recorder = recorder
         self.kubelet_port = 0
         self.runtime_version = "fake://0.1"
-        self.node: dict[str, Any] | None = None
-        self._last_posted: dict[str, Any] | None = None
+        # A thousand agents may share a process: what the reporter keeps between rounds is kept
+        # as JSON bytes (the Node, the Lease, what was posted), decoded when needed.
+        self._node: bytes | None = None
+        self.node_uid: str | None = None
+        self._last_posted: bytes | None = None  # the status last posted, without heartbeats
         self._last_post_at = 0.0
-        self._lease: dict[str, Any] | None = None
+        self._lease: bytes | None = None
         self.lease_renewals = 0
         self.status_posts = 0
-        self._status_wake: anyio.Event | None = None
+        # Called when the status should be posted soon (the agent triggers its status job).
+        self.wake_status: Callable[[], None] | None = None
         self._pod_cidr_applied: str | None = None
         self._boot_id = str(uuid.uuid4())
         self._machine_id = _machine_id()
@@ -302,7 +313,7 @@ class NodeReporter:
                 self._apply_pod_cidr(node)
                 # The Node was just written: no need to read it back before the first status.
                 await self.sync_status(force=True, node=node)
-                return self.node
+                return self.node or node
             except APIError as exc:
                 log.warning("node registration failed; retrying", error=exc.message, retry_in=delay)
             except Exception as exc:  # noqa: BLE001 - e.g. the API server not up yet
@@ -329,9 +340,25 @@ class NodeReporter:
         re-posted soon (Ready may change). True when the podCIDR is new."""
         if not self._apply_pod_cidr(node):
             return False
-        if self._status_wake is not None:
-            self._status_wake.set()
+        if self.wake_status is not None:
+            self.wake_status()
         return True
+
+    @property
+    def node(self) -> dict[str, Any] | None:
+        """The Node as last read or written (a fresh dict), None before the registration."""
+        return _decode(self._node) if self._node is not None else None
+
+    @node.setter
+    def node(self, node: dict[str, Any] | None) -> None:
+        self._node = _encode(node) if node is not None else None
+        if node is not None:
+            self.node_uid = (node.get("metadata") or {}).get("uid") or self.node_uid
+
+    @property
+    def pod_cidr_applied(self) -> str | None:
+        """The podCIDR handed to the network plugin, if any yet."""
+        return self._pod_cidr_applied
 
     # ------------------------------------------------------------------ status
 
@@ -340,12 +367,12 @@ class NodeReporter:
         when it changed or is due. Returns whether it posted."""
         if node is None:
             node = await self.client.get("nodes", self.node_name)
-        self.node = node
         self._apply_pod_cidr(node)
         status = await self.build_status(node.get("status"))
         due = self.clock.monotonic() - self._last_post_at >= self.report_seconds
-        unchanged = self._last_posted is not None and _without_heartbeats(self._last_posted) == _without_heartbeats(status)
-        if unchanged and not due and not force:
+        posted = _encode(_without_heartbeats(status))
+        if posted == self._last_posted and not due and not force:
+            self.node = node
             return False
         before = _ready_status((node.get("status") or {}).get("conditions"))
         self.node = await self.client.patch("nodes", self.node_name, {"status": status}, subresource="status")
@@ -353,29 +380,28 @@ class NodeReporter:
         if after != before:
             verdict = "NodeReady" if after == "True" else "NodeNotReady"
             self._event(verdict, f"Node {self.node_name} status is now: {verdict}")
-        self._last_posted = status
+        self._last_posted = posted
         self._last_post_at = self.clock.monotonic()
         self.status_posts += 1
         return True
 
-    async def run_status_loop(self) -> None:
-        while True:
-            self._status_wake = anyio.Event()
-            with self.clock.move_on_after(self.update_seconds):
-                await self._status_wake.wait()
-            try:
-                await self.sync_status()
-            except APIError as exc:
-                if exc.code == 404:
-                    log.warning("node object deleted; registering again", node=self.node_name)
-                    await self.register()
-                else:
-                    log.warning("node status update failed", error=exc.message)
-            except Exception as exc:  # noqa: BLE001 - retried on the next tick
-                log.warning("node status update failed", error=repr(exc))
+    async def status_tick(self) -> float:
+        """One round of the status loop (`sync_status`; a deleted Node is registered again).
+        Returns the seconds until the next round: `update_seconds`."""
+        try:
+            await self.sync_status()
+        except APIError as exc:
+            if exc.code == 404:
+                log.warning("node object deleted; registering again", node=self.node_name)
+                await self.register()
+            else:
+                log.warning("node status update failed", error=exc.message)
+        except Exception as exc:  # noqa: BLE001 - retried on the next tick
+            log.warning("node status update failed", error=repr(exc))
+        return self.update_seconds
 
     def _event(self, reason: str, message: str) -> None:
-        if self.recorder is not None and self.node is not None:
+        if self.recorder is not None and self._node is not None:
             self.recorder.event(
                 {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.node_name, "uid": self.node_name}},
                 NORMAL, reason, message,
@@ -396,24 +422,26 @@ class NodeReporter:
             # A first start has no Lease yet: create it in one round trip (an agent restart
             # finds it taken, 409, and reads it as below).
             with contextlib.suppress(APIError):
-                self._lease = await self.client.create(
+                self._lease = _encode(await self.client.create(
                     "leases", self._new_lease(), namespace=NODE_LEASE_NAMESPACE,
-                )
+                ))
                 self.lease_renewals += 1
                 return
         if self._lease is None:
             try:
-                self._lease = await self.client.get("leases", self.node_name, namespace=NODE_LEASE_NAMESPACE)
+                self._lease = _encode(await self.client.get("leases", self.node_name, namespace=NODE_LEASE_NAMESPACE))
             except APIError as exc:
                 if exc.code != 404:
                     raise
-                self._lease = await self.client.create("leases", self._new_lease(), namespace=NODE_LEASE_NAMESPACE)
+                self._lease = _encode(
+                    await self.client.create("leases", self._new_lease(), namespace=NODE_LEASE_NAMESPACE)
+                )
                 self.lease_renewals += 1
                 return
-        lease = dict(self._lease)
+        lease = _decode(self._lease)
         lease["spec"] = self._lease_spec(lease)
         try:
-            self._lease = await self.client.update("leases", lease, namespace=NODE_LEASE_NAMESPACE)
+            self._lease = _encode(await self.client.update("leases", lease, namespace=NODE_LEASE_NAMESPACE))
             self.lease_renewals += 1
         except APIError as exc:
             self._lease = None  # re-read (409) or re-create (404) next time
@@ -423,27 +451,36 @@ class NodeReporter:
                 raise
 
     def _new_lease(self) -> dict[str, Any]:
-        node_uid = ((self.node or {}).get("metadata") or {}).get("uid")
+        node_uid = self.node_uid
         metadata: dict[str, Any] = {"name": self.node_name, "namespace": NODE_LEASE_NAMESPACE}
         if node_uid:
             metadata["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name, "uid": node_uid}]
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata,
                 "spec": self._lease_spec(None)}
 
-    async def run_lease_loop(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        interval = self.lease_duration_seconds * 0.25
-        started = False
+    @property
+    def lease_interval(self) -> float:
+        """How often the Lease is renewed: a quarter of its duration (10 s), as the kubelet does."""
+        return self.lease_duration_seconds * 0.25
+
+    async def lease_tick(self) -> float:
+        """One renewal attempt. Returns the seconds until the next: `lease_interval`, or at
+        most a second after a failure."""
+        try:
+            await self.renew_lease()
+        except Exception as exc:  # noqa: BLE001 - retried sooner than the next interval
+            log.warning("node lease renewal failed", error=repr(exc))
+            return min(self.lease_interval, 1.0)
+        return self.lease_interval
+
+    async def first_lease(self) -> float:
+        """Renew (create) the Lease, retrying until it succeeds; the seconds until the next."""
         while True:
-            try:
-                await self.renew_lease()
-            except Exception as exc:  # noqa: BLE001 - retried sooner than the next interval
-                log.warning("node lease renewal failed", error=repr(exc))
-                await self.clock.sleep(min(interval, 1.0))
-                continue
-            if not started:
-                task_status.started()
-                started = True
-            await self.clock.sleep(interval)
+            before = self.lease_renewals
+            delay = await self.lease_tick()
+            if self.lease_renewals > before:
+                return delay
+            await self.clock.sleep(delay)
 
 
 def _ready_status(conditions: list[dict[str, Any]] | None) -> str | None:

@@ -16,24 +16,23 @@ A worker goes through three states, as the kubelet's pod workers do:
                  A pod that finished on its own stays, its exited containers kept (for logs),
                  until it is deleted.
 
-The worker wakes on every pod update, on the agent's PLEG events for its pod (the node's runtime
-relisted every second: a container that started, exited or went away, a sandbox that died) and
+The worker wakes on every pod update, on the agent's PLEG events for its pod (the runtime's own
+events, or the node's runtime relisted every second: a container that started, exited or went
+away, a sandbox that died) and
 when a back-off ends; every second while a start or pull failed (and for static pods, whose
 mirror pods it keeps); otherwise at its periodic resync (`RESYNC_SECONDS`, the kubelet's
 syncFrequency). A sync lists only its own pod's containers. The decisions of a sync are a pure
 function (`compute_actions`) of the spec, the runtime view and the back-off state.
 
 A worker has no task of its own: `PodWorkers` (one per agent) gives each woken or due worker a
-turn, a short-lived task that runs one step of the loop above. A parked worker is an entry in a
-heap of deadlines, so a thousand nodes of a hundred pods each cost no hundred thousand parked
-tasks, coroutine frames, events and timers.
+turn, a short-lived task that runs one step of the loop above. A parked worker is an entry in the
+agent's heap of deadlines (`timers.Timers`), so a thousand nodes of a hundred pods each cost no
+hundred thousand parked tasks, coroutine frames, events and timers.
 """
 
 from __future__ import annotations
 
 import enum
-import heapq
-import itertools
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,10 +45,13 @@ from kube_lite.agent import cri
 from kube_lite.agent.backoff import BackOff, go_duration
 from kube_lite.agent.cni import CNIError, NetworkPlugin, PodNetworkInfo
 from kube_lite.agent.podstatus import TERMINAL_PHASES, ContainerView, PodView, generate_pod_status
+from kube_lite.agent.timers import Timers
 from kube_lite.api.errors import APIError
 from kube_lite.client.events import NORMAL, WARNING, EventRecorder
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
     from kube_lite.agent.statusmanager import StatusManager
     from kube_lite.client.client import Client
     from kube_lite.clock import Clock
@@ -63,6 +65,11 @@ DEFAULT_GRACE_SECONDS = 30
 SANDBOX_RETRY_MAX = 60.0
 POD_INTERFACE = "eth0"
 RESTART_COUNT_ANNOTATION = "io.kubernetes.container.restartCount"
+
+
+_LIVE_STATES = (cri.ContainerState.RUNNING, cri.ContainerState.CREATED)
+# Handed to compute_actions when no container has ended: it then never consults a back-off.
+_UNUSED_BACKOFF = BackOff()
 
 
 class WorkerState(enum.Enum):
@@ -362,7 +369,12 @@ class PodWorker:
             return min(2.0 ** self._sandbox_failures, SANDBOX_RETRY_MAX)
         self._sandbox_failures = 0
         instances = await self._instances()
-        actions = compute_actions(pod, instances, self.sandbox_id or "", self.backoff, now)
+        # Only an ended container is ever restarted (and backs off): a pod whose containers all
+        # run needs no BackOff of its own (thirty thousand of them would be megabytes).
+        ended = self._backoff is not None or any(
+            found[-1].status.state not in _LIVE_STATES for found in instances.values()
+        )
+        actions = compute_actions(pod, instances, self.sandbox_id or "", self.backoff if ended else _UNUSED_BACKOFF, now)
         # CrashLoopBackOff is this sync's verdict; start failures stay until a start succeeds.
         previous = self._waiting
         self._waiting = {k: v for k, v in previous.items() if v[0] != "CrashLoopBackOff"}
@@ -759,18 +771,27 @@ class PodWorkers:
     `start(worker)` gives a new worker its first turn; `PodWorker.wake` queues another. After a
     turn, a worker woken meanwhile is queued again at once (an update that came during a sync
     is synced next, as the kubelet's pending update); otherwise it parks until the delay its
-    step returned, or until woken. `on_finished(worker)` is called once a worker is finished.
-    `run()` is the one dispatcher task; turns run in its task group.
+    step returned (a deadline on `timers`, the agent's), or until woken. `on_finished(worker)`
+    is called once a worker is finished. Turns run in the timers' task group: `bind(tg)` once
+    the agent's task group is open (turns queued before wait for it), or `run()` for a task
+    group and timers of their own.
     """
 
-    def __init__(self, clock: Clock, on_finished: Callable[[PodWorker], None]) -> None:
+    def __init__(self, clock: Clock, on_finished: Callable[[PodWorker], None], timers: Timers | None = None) -> None:
         self.clock = clock
         self.on_finished = on_finished
-        self._heap: list[tuple[float, int, PodWorker]] = []  # (due, seq, worker); stale entries skipped
-        self._seq = itertools.count()
-        self._ready: deque[PodWorker] = deque()
-        self._kick: anyio.Event | None = None
-        self._waiting_until = float("inf")  # the deadline the dispatcher sleeps until
+        self.timers = timers if timers is not None else Timers(clock)
+        self._waiting: deque[PodWorker] = deque()  # queued before `bind`
+        self._tg: TaskGroup | None = None
+        self._on_due = self._due  # one bound method for every heap entry
+
+    def bind(self, tg: TaskGroup) -> None:
+        """Run turns in `tg` from now on (the timers are bound to it too if they are not yet)."""
+        self._tg = tg
+        if self.timers.task_group is None:
+            self.timers.bind(tg)
+        while self._waiting:
+            tg.start_soon(self._turn, self._waiting.popleft())
 
     def start(self, worker: PodWorker) -> None:
         """Begin running `worker`: its first turn comes at once."""
@@ -785,37 +806,27 @@ class PodWorkers:
         worker._queued = True
         worker._parked = False
         worker._due = None  # its heap entry, if any, is stale now
-        self._ready.append(worker)
-        if self._kick is not None:
-            self._kick.set()
+        if self._tg is None:
+            self._waiting.append(worker)
+        else:
+            self._tg.start_soon(self._turn, worker)
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Dispatch turns until cancelled."""
+        """Give turns until cancelled, in a task group of its own, serving the timers."""
         async with anyio.create_task_group() as tg:
+            self.timers.bind(tg)
+            self.bind(tg)
             task_status.started()
-            while True:
-                self._kick = anyio.Event()
-                now = self.clock.monotonic()
-                heap = self._heap
-                while heap and heap[0][0] <= now:
-                    due, _, worker = heapq.heappop(heap)
-                    if worker._due == due:  # else woken since: stale
-                        self.queue(worker)
-                while self._ready:
-                    worker = self._ready.popleft()
-                    worker._queued = False
-                    worker._running = True
-                    worker._woken = False  # wakes from now on mean another turn
-                    tg.start_soon(self._turn, worker)
-                if not heap:
-                    self._waiting_until = float("inf")
-                    await self._kick.wait()
-                    continue
-                self._waiting_until = heap[0][0]
-                with self.clock.move_on_after(heap[0][0] - now):
-                    await self._kick.wait()
+            await self.timers.run()
+
+    def _due(self, worker: PodWorker, deadline: float) -> None:
+        if worker._due == deadline:  # else woken since: stale
+            self.queue(worker)
 
     async def _turn(self, worker: PodWorker) -> None:
+        worker._queued = False
+        worker._running = True
+        worker._woken = False  # wakes from now on mean another turn
         try:
             delay = await worker.step()
         finally:
@@ -829,6 +840,4 @@ class PodWorkers:
             if delay is not None:
                 due = self.clock.monotonic() + delay
                 worker._due = due
-                heapq.heappush(self._heap, (due, next(self._seq), worker))
-                if due < self._waiting_until and self._kick is not None:
-                    self._kick.set()
+                self.timers.call_at(due, self._on_due, worker)

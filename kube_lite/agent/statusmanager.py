@@ -1,8 +1,9 @@
 """The status manager: pod statuses from the pod workers to the API, changes only.
 
-Pod workers call `set_status` as often as they like; the manager's task writes each pod's
-latest status with a JSON merge patch on the pods/status subresource, so that several updates
-in a row become one write and a status equal to the last one written is not written again.
+Pod workers call `set_status` as often as they like; the manager's job (a `timers.Job` of the
+agent, run when a status waits and at every resync) writes each pod's latest status with a
+JSON merge patch on the pods/status subresource, so that several updates in a row become one
+write and a status equal to the last one written is not written again.
 Writes never move a pod out of a terminal phase (Succeeded, Failed): a terminal phase in the
 API is final, as the kubelet's status manager keeps it.
 
@@ -30,6 +31,7 @@ import anyio
 import msgspec
 import structlog
 
+from kube_lite.agent.timers import Job, Timers
 from kube_lite.api.errors import APIError
 from kube_lite.client.client import Client
 from kube_lite.clock import Clock
@@ -73,7 +75,9 @@ class StatusManager:
         self.resync_seconds = resync_seconds
         self._entries: dict[str, _Entry] = {}  # by the pod worker's uid
         self._dirty: set[str] = set()
-        self._wake: anyio.Event | None = None
+        self._job: Job | None = None
+        self._last_resync = 0.0
+        self._retry_at = float("-inf")  # writes failed: no flush before then (monotonic)
         self._lock = anyio.Lock()
         self.writes = 0  # status writes done (for tests and metrics)
 
@@ -90,8 +94,8 @@ class StatusManager:
             return
         entry.status = encoded
         self._dirty.add(key)
-        if self._wake is not None:
-            self._wake.set()
+        if self._job is not None and self.clock.monotonic() >= self._retry_at:
+            self._job.trigger()
 
     @property
     def idle(self) -> bool:
@@ -116,34 +120,48 @@ class StatusManager:
 
     # ------------------------------------------------------------------ the writer
 
+    def start(self, timers: Timers) -> None:
+        """Write statuses from a job of `timers`: when one waits, and every `resync_seconds`."""
+        self._last_resync = self.clock.monotonic()
+        self._job = timers.job("status manager", self._tick)
+        self._job.schedule(0.0 if self._dirty else self.resync_seconds)
+
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        last_resync = self.clock.monotonic()
-        while True:
-            self._wake = anyio.Event()
-            if not self._dirty:
-                with self.clock.move_on_after(max(self.resync_seconds - (self.clock.monotonic() - last_resync), 0)):
-                    await self._wake.wait()
-            resync = self.clock.monotonic() - last_resync >= self.resync_seconds
-            keys = list(self._entries) if resync else list(self._dirty)
-            if resync:
-                last_resync = self.clock.monotonic()
-            failed = False
-            async with self._lock:
-                for key in keys:
-                    self._dirty.discard(key)
-                    try:
-                        if not await self._sync_one(key, force_check=resync):
-                            self._dirty.add(key)
-                            failed = True
-                    except Exception:  # noqa: BLE001 - one bad pod must not stop every status
-                        log.exception("status write failed", pod=key)
-            if failed:
-                # Some writes failed: retry after a pause rather than spinning. Statuses that
-                # merely arrived during the writes go out at once (pausing for them cost pods up
-                # to a second between Running and its report).
-                with self.clock.move_on_after(1.0):
-                    await anyio.Event().wait()
+        """Write statuses until cancelled, on timers of its own."""
+        timers = Timers(self.clock)
+        async with anyio.create_task_group() as tg:
+            timers.bind(tg)
+            self.start(timers)
+            task_status.started()
+            await timers.run()
+
+    async def _tick(self) -> float:
+        """Write the statuses waiting (all of them, checked against the cache, at a resync).
+        Returns the seconds until the next run."""
+        now = self.clock.monotonic()
+        resync = now - self._last_resync >= self.resync_seconds
+        keys = list(self._entries) if resync else list(self._dirty)
+        if resync:
+            self._last_resync = now
+        failed = False
+        async with self._lock:
+            for key in keys:
+                self._dirty.discard(key)
+                try:
+                    if not await self._sync_one(key, force_check=resync):
+                        self._dirty.add(key)
+                        failed = True
+                except Exception:  # noqa: BLE001 - one bad pod must not stop every status
+                    log.exception("status write failed", pod=key)
+        if failed:
+            # Some writes failed: retry after a pause rather than spinning. Statuses that
+            # merely arrived during the writes go out at once (pausing for them cost pods up
+            # to a second between Running and its report).
+            self._retry_at = self.clock.monotonic() + 1.0
+            return 1.0
+        if self._dirty:
+            return 0.0
+        return max(self.resync_seconds - (self.clock.monotonic() - self._last_resync), 0.0)
 
     async def _sync_one(self, key: str, *, force_check: bool) -> bool:
         """Write entry `key` if needed. True when nothing is left to do for now."""
@@ -172,6 +190,9 @@ class StatusManager:
             return True
         if entry.written == encoded and entry.written_uid == target_uid:
             if all(current.get(k) == v for k, v in desired.items()):
+                # Someone else wrote the pod, and its status still says ours: remember this
+                # version, so that the next resync need not decode and compare again.
+                entry.written_rv = meta.get("resourceVersion")
                 return True
         elif entry.written_uid != target_uid and all(current.get(k) == v for k, v in desired.items()):
             # First sight of this object and it already says so (an agent restart).

@@ -14,19 +14,23 @@ EventCorrelator, with its figures:
   (a token bucket per source and object); the rest are dropped.
 
 So a ReplicaSet creating a thousand pods costs a few dozen Event writes, not a thousand.
-Recording never blocks the caller and never fails it: what passes the correlator goes through a
-bounded buffer that a background task drains (dropped, with a log line, when the buffer is full).
+Recording never blocks the caller and never fails it: what passes the correlator goes into a
+bounded buffer (dropped, with a log line, when it is full) that a writer task drains. The writer
+is started when there is something to write and ends when the buffer is empty, in the task group
+given to `attach` (or the one `run` opens): a node agent records a handful of events an hour,
+and a thousand agents in one process need no thousand idle writer tasks.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
 import structlog
+from anyio.abc import TaskGroup
 
 from kube_lite.api.errors import APIError
 from kube_lite.client.client import Client
@@ -59,27 +63,34 @@ def _ref(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ref.items() if v}
 
 
-class _LRU(OrderedDict[str, Any]):
+def _digest(key: str) -> bytes:
+    """What the correlator's caches are keyed by: a 128-bit digest of the key string. A node
+    agent records a few events per pod and keeps up to 4096 of each cache, and a thousand agents
+    may share a process: a digest is a fifth of the key it stands for."""
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
+class _LRU(OrderedDict[bytes, Any]):
     """A bounded mapping that forgets the least recently used key (groupcache's lru)."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
-    def get_recent(self, key: str) -> Any:
+    def get_recent(self, key: bytes) -> Any:
         value = self.get(key)
         if value is not None:
             self.move_to_end(key)
         return value
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: bytes, value: Any) -> None:
         self[key] = value
         self.move_to_end(key)
         if len(self) > self.size:
             self.popitem(last=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     """The eventLogger's record of one Event written (or about to be)."""
 
@@ -89,13 +100,13 @@ class _Seen:
     first: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Aggregate:
-    messages: set[str]
+    messages: list[int]  # hashes of the distinct messages seen (fewer than AGGREGATE_MAX_EVENTS)
     last: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     tokens: float
     last: float
@@ -139,8 +150,10 @@ class NamedRecorder:
 
 @dataclass
 class EventRecorder:
-    """Records Events for `component` (and `host`, for node agents). Run `run()` in the
-    owner's task group; `event(...)` may be called from anywhere in the loop."""
+    """Records Events for `component` (and `host`, for node agents). Either run `run()` in the
+    owner's task group, or `attach(tg)` the owner's task group, in which the writer task is
+    started whenever events wait (and ends when none do). `event(...)` may be called from
+    anywhere in the loop, also before either: events wait in the buffer meanwhile."""
 
     client: Client
     component: str
@@ -149,7 +162,9 @@ class EventRecorder:
     buffer: int = 1000
 
     def __post_init__(self) -> None:
-        self._send, self._recv = anyio.create_memory_object_stream[_Pending](self.buffer)
+        self._queue: deque[_Pending] = deque()
+        self._tg: TaskGroup | None = None
+        self._writing = False  # a writer task is draining the queue
         self._seen: _LRU = _LRU(LRU_CACHE_ENTRIES)
         self._aggregates: _LRU = _LRU(LRU_CACHE_ENTRIES)
         self._spam: _LRU = _LRU(LRU_CACHE_ENTRIES)
@@ -168,10 +183,12 @@ class EventRecorder:
         pending = self._correlate(_ref(obj), type_, reason, message, component or self.component)
         if pending is None:
             return
-        try:
-            self._send.send_nowait(pending)
+        if len(self._queue) < self.buffer:
+            self._queue.append(pending)
             self.pending += 1
-        except anyio.WouldBlock:
+            if not self._writing and self._tg is not None:
+                self._start_writer(self._tg)
+        else:
             # A burst (a thousand pods created at once) must not turn into a thousand log lines.
             self.dropped += 1
             now = self.clock.monotonic()
@@ -189,28 +206,32 @@ class EventRecorder:
         obj_key = "\x00".join(str(ref.get(k, "")) for k in ("kind", "namespace", "name", "uid", "apiVersion"))
         # Aggregation: similar events (all but the message) past the threshold become one.
         aggregate_key = f"{source}\x00{obj_key}\x00{type_}\x00{reason}"
-        record: _Aggregate | None = self._aggregates.get_recent(aggregate_key)
+        aggregate_digest = _digest(aggregate_key)
+        record: _Aggregate | None = self._aggregates.get_recent(aggregate_digest)
         if record is None or now - record.last > AGGREGATE_INTERVAL:
-            record = _Aggregate(set(), now)
-        record.messages.add(message)
+            record = _Aggregate([], now)
+        message_hash = hash(message)
+        if message_hash not in record.messages:
+            record.messages.append(message_hash)
         record.last = now
-        self._aggregates.put(aggregate_key, record)
+        self._aggregates.put(aggregate_digest, record)
         if len(record.messages) < AGGREGATE_MAX_EVENTS:
             key = f"{aggregate_key}\x00{message}"
+            digest = _digest(key)
         else:
-            record.messages.pop()  # the set never grows past the threshold
-            key = aggregate_key
+            record.messages.pop()  # the list never grows past the threshold
+            key, digest = aggregate_key, aggregate_digest
             message = COMBINED_PREFIX + message
         # Counting: the same event again is the earlier Event with a higher count.
         namespace = ref.get("namespace") or "default"
-        seen: _Seen | None = self._seen.get_recent(key)
+        seen: _Seen | None = self._seen.get_recent(digest)
         if seen is None:
             suffix = hashlib.sha1(f"{key}|{stamp}|{now}".encode()).hexdigest()[:16]
             seen = _Seen(f"{ref.get('name', 'unknown')}.{suffix}", namespace, 0, stamp)
         seen.count += 1
-        self._seen.put(key, seen)
+        self._seen.put(digest, seen)
         # The spam filter: a token bucket per source and object.
-        spam_key = f"{source}\x00{obj_key}"
+        spam_key = _digest(f"{source}\x00{obj_key}")
         bucket: _Bucket | None = self._spam.get_recent(spam_key)
         if bucket is None:
             bucket = _Bucket(float(SPAM_BURST), now)
@@ -226,17 +247,46 @@ class EventRecorder:
 
     # ------------------------------------------------------------------ writing
 
+    def attach(self, tg: TaskGroup) -> None:
+        """Write events from tasks of `tg` (the owner's task group, until it ends): a writer is
+        started whenever events wait, and ends when they are written."""
+        self._tg = tg
+        if self._queue and not self._writing:
+            self._start_writer(tg)
+
+    def detach(self) -> None:
+        """Stop starting writers (the task group is ending); events wait for the next `attach`."""
+        self._tg = None
+
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        async for pending in self._recv:
+        """Write events until cancelled (`attach` to a task group of its own)."""
+        async with anyio.create_task_group() as tg:
+            self.attach(tg)
+            task_status.started()
             try:
-                await self._write(pending)
-            except APIError as exc:
-                log.warning("event not recorded", reason=pending.reason, error=exc.message)
-            except Exception:  # noqa: BLE001 - an event must never take its component down
-                log.exception("event not recorded", reason=pending.reason)
+                await anyio.sleep_forever()
             finally:
-                self.pending -= 1
+                self.detach()
+
+    def _start_writer(self, tg: TaskGroup) -> None:
+        self._writing = True
+        tg.start_soon(self._drain, name=f"event writer {self.component}")
+
+    async def _drain(self) -> None:
+        try:
+            queue = self._queue
+            while queue:
+                pending = queue.popleft()
+                try:
+                    await self._write(pending)
+                except APIError as exc:
+                    log.warning("event not recorded", reason=pending.reason, error=exc.message)
+                except Exception:  # noqa: BLE001 - an event must never take its component down
+                    log.exception("event not recorded", reason=pending.reason)
+                finally:
+                    self.pending -= 1
+        finally:
+            self._writing = False
 
     async def _write(self, p: _Pending) -> None:
         if p.count > 1:

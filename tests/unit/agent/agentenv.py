@@ -117,13 +117,29 @@ async def _true_after(value: bool) -> bool:
     return value
 
 
+class RelistOnly:
+    """A runtime without events (the fake runtime with its event methods hidden): one the
+    agent's PLEG must relist every second, as it does a runtime that cannot report changes."""
+
+    def __init__(self, runtime: FakeRuntime) -> None:
+        self._runtime = runtime
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("subscribe_events", "unsubscribe_events", "next_transition", "expire_due"):
+            raise AttributeError(name)
+        return getattr(self._runtime, name)
+
+
 @asynccontextmanager
-async def agent_env(tmp_path: Path, *, pod_cidr: str | None = POD_CIDR, **kwargs: Any) -> AsyncIterator[AgentEnv]:
+async def agent_env(tmp_path: Path, *, pod_cidr: str | None = POD_CIDR, relist_only: bool = False,
+                    **kwargs: Any) -> AsyncIterator[AgentEnv]:
+    """`relist_only`: the agent gets the fake runtime without its events (`RelistOnly`)."""
     clock = VirtualClock()
     async with APIServer("memory:", clock=clock) as server:
         runtime = FakeRuntime(clock)
         ipam = HostLocalIPAM(tmp_path / "cni")
-        agent = NodeAgent(server.client(), NODE, runtime, ipam, clock, pod_cidr=pod_cidr, **kwargs)
+        agent_runtime: Any = RelistOnly(runtime) if relist_only else runtime
+        agent = NodeAgent(server.client(), NODE, agent_runtime, ipam, clock, pod_cidr=pod_cidr, **kwargs)
         async with anyio.create_task_group() as tg:
             await tg.start(agent.run)
             yield AgentEnv(clock, server, server.client(), agent, runtime, ipam)

@@ -343,3 +343,37 @@ async def test_env_from_the_downward_api(tmp_path: Path) -> None:
         worker = env.agent.workers[pod["metadata"]["uid"]]
         config = worker.container_config(pod["spec"]["containers"][0], 0)
         assert dict(config.envs) == {"A": "1", "NODE": NODE, "IP": pod["status"]["podIP"]}
+
+
+# ------------------------------------------------------------------------------------------ footprint
+
+
+async def test_a_runtime_without_events_is_relisted(tmp_path: Path) -> None:
+    async with agent_env(tmp_path, relist_only=True) as env:
+        assert not env.agent.pleg.evented
+        await env.client.create("pods", env.pod("web", restart_policy="Never", annotations={RUN_SECONDS: "3"}))
+        await env.wait_for_pod("web", lambda p: phase(p) == "Running")
+        relists = env.agent.pleg.relists
+        await env.wait_for_pod("web", lambda p: phase(p) == "Succeeded", within=5)
+        assert env.agent.pleg.relists > relists  # noticed by a relist: the runtime told nothing
+
+
+async def test_an_idle_agent_runs_one_task_besides_its_pod_watch(tmp_path: Path) -> None:
+    import asyncio
+
+    async with agent_env(tmp_path, pod_cidr=None) as env:
+        await env.client.patch("nodes", NODE, {"spec": {"podCIDR": "10.244.7.0/24"}})
+        await env.client.create("pods", env.pod("web"))
+        await env.wait_for_pod("web", lambda p: phase(p) == "Running")
+        await env.advance(30)  # leases, statuses, housekeeping and a resync went by
+        names = sorted(t.get_name() for t in asyncio.all_tasks())
+        agent_tasks = [n for n in names if "kube_lite.agent" in n or "kube_lite.client" in n]
+        # The agent's own task (serving its timers) and the pod informer with its stream; the
+        # Node watch has ended with the podCIDR; no writer waits for events, no worker for its
+        # resync.
+        assert agent_tasks == [
+            "kube_lite.agent.kubelet.NodeAgent.run", "kube_lite.client.informer.Informer.run",
+            "kube_lite.client.transport.InProcessTransport.stream.<locals>.run",
+        ]
+        assert env.agent._node_watch is None and env.agent.recorder.pending == 0
+        assert env.agent.pleg.relists == 1 + 1  # the first relist, and the tick after the pod started

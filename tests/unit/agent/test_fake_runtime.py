@@ -131,3 +131,36 @@ def test_the_conformance_suite_exports_every_test() -> None:
     for module in (runtime_conformance, network_conformance):
         tests = {name for name in vars(module) if name.startswith("test_")}
         assert tests <= set(module.__all__), tests - set(module.__all__)
+
+
+async def test_changes_are_reported_as_they_happen(runtime_harness: RuntimeHarness, clock: VirtualClock) -> None:
+    runtime = runtime_harness.runtime
+    assert isinstance(runtime, cri.ContainerEventSource)
+    seen: list[str] = []
+    runtime.subscribe_events(seen.append)
+    sandbox_id, container_id, config = await runtime_harness.start_pod("timed", Workload(run_seconds=5, exit_code=0))
+    uid = config.metadata.uid
+    assert seen == [uid] * 3  # sandbox ready, container created, container running
+    started = (await runtime.container_status(container_id)).started_at
+    assert runtime.next_transition() == started + 5
+    await clock.advance(5)
+    runtime.expire_due()  # the exit, at the time the runtime said
+    assert len(seen) == 4 and runtime.next_transition() is None
+    assert (await runtime.container_status(container_id)).finished_at == started + 5
+    await runtime.remove_pod_sandbox(sandbox_id)  # the sandbox stops, the container goes, the sandbox goes
+    assert seen == [uid] * 7
+    runtime.unsubscribe_events(seen.append)
+    await runtime_harness.start_pod("quiet")
+    assert len(seen) == 7
+
+
+async def test_the_start_lines_of_the_log_are_made_when_read(runtime_harness: RuntimeHarness) -> None:
+    _, container_id, _ = await runtime_harness.start_pod("web")
+    runtime = runtime_harness.runtime
+    assert await runtime.container_logs(container_id) == [
+        "fake container web started from busybox", "command: sleep infinity", "running until stopped",
+    ]
+    await runtime.stop_container(container_id, 10)
+    assert await runtime.container_logs(container_id, tail_lines=3) == [
+        "running until stopped", "received SIGTERM", "exited on SIGTERM",
+    ]

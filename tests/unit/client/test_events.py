@@ -134,3 +134,30 @@ async def test_named_views_share_one_recorder_but_keep_their_source() -> None:
     assert sorted(e["source"]["component"] for e in created) == ["deployment-controller", "replicaset-controller"]
     assert all(e["reportingComponent"] == e["source"]["component"] for e in created)
     assert sorted(client.events[e["metadata"]["name"]]["count"] for e in created) == [2, 2]
+
+
+async def test_an_attached_recorder_writes_from_a_task_that_exists_only_while_events_wait() -> None:
+    import asyncio
+
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "kubelet", "node-1", clock=clock)  # type: ignore[arg-type]
+
+    def writers() -> int:
+        return sum(1 for t in asyncio.all_tasks() if t.get_name().startswith("event writer"))
+
+    recorder.event(RS, "Normal", "Starting", "before any task group")  # waits in the buffer
+    async with anyio.create_task_group() as tg:
+        recorder.attach(tg)
+        await anyio.wait_all_tasks_blocked()
+        assert recorder.pending == 0 and len(client.writes) == 1 and writers() == 0
+        recorder.event(RS, "Normal", "Pulled", "one")
+        recorder.event(RS, "Normal", "Created", "two")
+        assert writers() == 1 and recorder.pending == 2
+        await anyio.wait_all_tasks_blocked()
+        assert recorder.pending == 0 and writers() == 0
+        assert [body["reason"] for _, _, body in client.writes] == ["Starting", "Pulled", "Created"]
+        assert client.writes[0][2]["source"] == {"component": "kubelet", "host": "node-1"}
+        recorder.detach()
+    recorder.event(RS, "Normal", "Killing", "after")
+    assert recorder.pending == 1  # kept for the next attach
