@@ -206,19 +206,25 @@ class Cluster:
 
     async def wait_ready(self) -> None:
         """Return once every node is registered and Ready and has its podCIDR (bound it with
-        `anyio.fail_after` if it must not wait forever)."""
+        `anyio.fail_after` if it must not wait forever). It watches the nodes rather than
+        polling, and does not advance a virtual clock (nodes register without waiting for time)."""
         names = {spec.name for spec in self.node_specs}
+        if not names:
+            return
         while True:
-            nodes = (await self.client.list("nodes"))["items"]
-            ready = {
-                n["metadata"]["name"]
-                for n in nodes
-                if (n.get("spec") or {}).get("podCIDR")
-                and any(c.get("type") == "Ready" and c.get("status") == "True" for c in (n.get("status") or {}).get("conditions") or [])
-            }
-            if names <= ready:
-                return
-            await self._pause()
+            # A watch from the start: ADDED for every node there is, then each change, so the
+            # answer comes as soon as the last node turns Ready, without polling.
+            ready: set[str] = set()
+            async with self.client.watch("nodes") as events:
+                async for event in events:
+                    node = event.object
+                    name = node["metadata"]["name"]
+                    if event.type != "DELETED" and _node_ready(node):
+                        ready.add(name)
+                    else:
+                        ready.discard(name)
+                    if names <= ready:
+                        return
 
     def busy(self) -> list[str]:
         """What still has work queued or in flight (empty when settled)."""
@@ -251,3 +257,11 @@ class Cluster:
             await self.clock.advance(0.01)
         else:
             await self.clock.sleep(0.005)
+
+
+def _node_ready(node: dict[str, Any]) -> bool:
+    """Whether `node` has its podCIDR and a Ready condition that is True."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return bool((node.get("spec") or {}).get("podCIDR")) and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
+    )
