@@ -172,6 +172,19 @@ class EventRecorder:
         self.filtered = 0  # dropped by the spam filter
         self.pending = 0
         self._last_drop_log = float("-inf")
+        self._last_nanos = 0
+
+    def _name_suffix(self, key: str) -> str:
+        """The suffix of a new Event's name: the time in hex nanoseconds, as client-go names
+        Events (so names sort by time, and `kubectl describe` lists events of one second in
+        the order they happened), strictly increasing within this recorder, then 4 hex digits
+        of the event's key, so that recorders writing at the same instant (a virtual clock
+        stands still) never pick the same name."""
+        nanos = int(self.clock.now().timestamp() * 1_000_000) * 1000
+        if nanos <= self._last_nanos:
+            nanos = self._last_nanos + 1
+        self._last_nanos = nanos
+        return f"{nanos:x}{hashlib.blake2b(key.encode(), digest_size=2).hexdigest()}"
 
     def named(self, component: str) -> NamedRecorder:
         """This recorder, recording as source `component`."""
@@ -226,8 +239,7 @@ class EventRecorder:
         namespace = ref.get("namespace") or "default"
         seen: _Seen | None = self._seen.get_recent(digest)
         if seen is None:
-            suffix = hashlib.sha1(f"{key}|{stamp}|{now}".encode()).hexdigest()[:16]
-            seen = _Seen(f"{ref.get('name', 'unknown')}.{suffix}", namespace, 0, stamp)
+            seen = _Seen(f"{ref.get('name', 'unknown')}.{self._name_suffix(key)}", namespace, 0, stamp)
         seen.count += 1
         self._seen.put(digest, seen)
         # The spam filter: a token bucket per source and object.

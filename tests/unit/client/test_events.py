@@ -161,3 +161,16 @@ async def test_an_attached_recorder_writes_from_a_task_that_exists_only_while_ev
         recorder.detach()
     recorder.event(RS, "Normal", "Killing", "after")
     assert recorder.pending == 1  # kept for the next attach
+
+
+async def test_event_names_sort_in_the_order_events_happened() -> None:
+    # client-go names an Event NAME.<hex nanoseconds>, so a list (sorted by name) shows events of
+    # the same second in order; kubectl describe keeps that order among equal timestamps.
+    clock = VirtualClock()
+    client = _FakeClient()
+    recorder = EventRecorder(client, "kubelet", clock=clock)  # type: ignore[arg-type]
+    reasons = ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+    await _record(recorder, [("Normal", reason, f"{reason} web") for reason in reasons], clock)
+    created = [body for verb, _, body in client.writes if verb == "create"]
+    assert [e["reason"] for e in sorted(created, key=lambda e: e["metadata"]["name"])] == reasons
+    assert all(e["metadata"]["name"].startswith(f"{RS['metadata']['name']}.") for e in created)
