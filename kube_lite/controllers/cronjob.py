@@ -53,6 +53,10 @@ from kube_lite.client.events import NORMAL, WARNING, EventRecorder
 from kube_lite.client.informer import SharedInformerFactory, object_key
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
+from kube_lite.controllers.objects import meta as _meta
+from kube_lite.controllers.objects import spec as _spec
+from kube_lite.controllers.objects import status as _status
+from kube_lite.controllers.objects import uid as _uid
 from kube_lite.controllers.podcontrol import (
     NAMESPACE_TERMINATING_CAUSE,
     controller_of,
@@ -87,20 +91,8 @@ _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def _meta(obj: Object) -> Object:
-    return obj.get("metadata") or {}
 
 
-def _spec(obj: Object) -> Object:
-    return obj.get("spec") or {}
-
-
-def _status(obj: Object) -> Object:
-    return obj.get("status") or {}
-
-
-def _uid(obj: Object) -> str:
-    return str(_meta(obj).get("uid") or "")
 
 
 # ---------------------------------------------------------------------------------- schedules

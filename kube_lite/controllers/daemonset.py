@@ -48,6 +48,9 @@ from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, ob
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.deploymentutil import compute_hash, scaled_value
+from kube_lite.controllers.objects import labels as _labels
+from kube_lite.controllers.objects import meta as _meta
+from kube_lite.controllers.objects import spec as _spec
 from kube_lite.controllers.podcontrol import (
     CONTROLLER_UID_INDEX,
     NAMESPACE_TERMINATING_CAUSE,
@@ -108,16 +111,7 @@ DAEMON_POD_TOLERATIONS: tuple[Object, ...] = (
 HOST_NETWORK_TOLERATION: Object = {"key": _NETWORK_UNAVAILABLE, "operator": "Exists", "effect": "NoSchedule"}
 
 
-def _meta(obj: Object | None) -> Object:
-    return (obj or {}).get("metadata") or {}
 
-
-def _spec(obj: Object | None) -> Object:
-    return (obj or {}).get("spec") or {}
-
-
-def _labels(obj: Object | None) -> dict[str, str]:
-    return _meta(obj).get("labels") or {}
 
 
 # ---------------------------------------------------------------------------------- pure helpers

@@ -72,6 +72,10 @@ from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, ob
 from kube_lite.client.workqueue import ItemExponentialFailureRateLimiter, WorkQueue
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
+from kube_lite.controllers.objects import meta as _meta
+from kube_lite.controllers.objects import spec as _spec
+from kube_lite.controllers.objects import status as _status
+from kube_lite.controllers.objects import uid as _uid
 from kube_lite.controllers.podcontrol import (
     CONTROLLER_UID_INDEX,
     FAILED_CREATE,
@@ -137,25 +141,6 @@ MAX_GENERATED_NAME_LENGTH = 58  # 63 minus the 5 random characters generateName 
 ORPHAN_KEY_PREFIX = "orphan-pod:"
 
 _REMOVE_FINALIZER_PATCH: Object = {"metadata": {"$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER]}}
-
-
-# ---------------------------------------------------------------------------------- small accessors
-
-
-def _meta(obj: Object) -> Object:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: Object) -> Object:
-    return obj.get("spec") or {}
-
-
-def _status(obj: Object) -> Object:
-    return obj.get("status") or {}
-
-
-def _uid(obj: Object) -> str:
-    return str(_meta(obj).get("uid") or "")
 
 
 def _int(value: Any, default: int = 0) -> int:

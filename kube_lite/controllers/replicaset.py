@@ -54,6 +54,9 @@ from kube_lite.client.informer import (
 )
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
+from kube_lite.controllers.objects import labels as _labels
+from kube_lite.controllers.objects import meta as _meta
+from kube_lite.controllers.objects import spec as _spec
 from kube_lite.controllers.podcontrol import (
     CONTROLLER_UID_INDEX,
     NAMESPACE_TERMINATING_CAUSE,
@@ -90,16 +93,7 @@ REPLICA_FAILURE = "ReplicaFailure"
 AVAILABILITY_SLACK = 0.01
 
 
-def _meta(obj: Object) -> Object:
-    return obj.get("metadata") or {}
 
-
-def _spec(obj: Object) -> Object:
-    return obj.get("spec") or {}
-
-
-def _labels(obj: Object) -> dict[str, str]:
-    return _meta(obj).get("labels") or {}
 
 
 def _rs_selector(owner: Object) -> LabelSelector:

@@ -59,6 +59,9 @@ from kube_lite.client.informer import NAMESPACE_INDEX, SharedInformerFactory, ob
 from kube_lite.clock import Clock
 from kube_lite.controllers.base import Controller
 from kube_lite.controllers.deploymentutil import safe_encode
+from kube_lite.controllers.objects import labels as _labels
+from kube_lite.controllers.objects import meta as _meta
+from kube_lite.controllers.objects import spec as _spec
 from kube_lite.controllers.podcontrol import (
     CONTROLLER_UID_INDEX,
     ControllerRefManager,
@@ -95,16 +98,7 @@ AVAILABILITY_SLACK = 0.01
 _REVISION_PREFIX_MAX = 223
 
 
-def _meta(obj: Object | None) -> Object:
-    return (obj or {}).get("metadata") or {}
 
-
-def _spec(obj: Object | None) -> Object:
-    return (obj or {}).get("spec") or {}
-
-
-def _labels(obj: Object | None) -> dict[str, str]:
-    return _meta(obj).get("labels") or {}
 
 
 # ---------------------------------------------------------------------------------- the spec
